@@ -1,0 +1,38 @@
+//! Command-line interface: clap definitions (no I/O here) and one module per subcommand.
+//!
+//! Only commands that exist are listed; each lands with the issue that builds it.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub mod explain;
+
+/// Move data and prove permissions between AWS accounts.
+#[derive(Debug, Parser)]
+#[command(name = "ferry", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Decide whether a request is allowed, as AWS would, and show which statements decided it.
+    Explain(explain::ExplainArgs),
+}
+
+/// Runs the parsed command line. Exit codes: 0 success (or allowed), 1 denied or partial
+/// failure, 2 usage or configuration errors.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Explain(args) => explain::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("ferry: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

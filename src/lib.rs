@@ -1,0 +1,15 @@
+//! ferry: move data and prove permissions between AWS accounts.
+//!
+//! # Layout
+//! - [`types`]: validated identifiers (account IDs, ARNs).
+//! - [`policy`]: the IAM policy language and AWS's evaluation logic; pure, no I/O.
+//! - [`cli`]: command-line definitions and the commands behind them.
+//!
+//! Data flows one way: `types` → `policy` → (emulator, copy engine) → `cli`. See
+//! `docs/DESIGN.md` for the intended map and what is built so far.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod cli;
+pub mod policy;
+pub mod types;

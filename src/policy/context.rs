@@ -1,0 +1,432 @@
+//! The request side of a decision: who is calling ([`Principal`]), and the condition keys the
+//! request carries ([`Context`]).
+//!
+//! Keys are case-insensitive, so they are stored lowercase. Values are multi-valued and typed;
+//! operators coerce between types as IAM does (a numeric operator reads a string key as a
+//! number, and so on). The global keys that follow from the principal (`aws:PrincipalArn`,
+//! `aws:userid`, `aws:PrincipalTag/...`) are filled in by [`Context::for_principal`].
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use super::pattern::Vars;
+use crate::types::AccountId;
+
+/// What kind of caller made the request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PrincipalKind {
+    /// An account's root user (`arn:aws:iam::ID:root`).
+    Root,
+    /// An IAM user.
+    User,
+    /// A session of an assumed role.
+    AssumedRole,
+    /// A federated user session (GetFederationToken).
+    FederatedUser,
+    /// An AWS service principal such as `s3.amazonaws.com`.
+    Service(String),
+    /// An unsigned request.
+    Anonymous,
+}
+
+/// The caller of a request, as the policy language sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    pub kind: PrincipalKind,
+    /// `None` only for anonymous callers and service principals.
+    pub account: Option<AccountId>,
+    /// The identity ARN: the session ARN (`arn:aws:sts::ID:assumed-role/ROLE/SESSION`) for a
+    /// role session, the user ARN, or `arn:aws:iam::ID:root`. Empty for anonymous callers.
+    pub arn: String,
+    /// For role sessions, the role's ARN including its path (`aws:PrincipalArn`).
+    pub role_arn: Option<String>,
+    /// `aws:userid`: the account ID for root, `AIDA...` for users, `AROA...:session` for sessions.
+    pub user_id: String,
+    /// The account's canonical user ID (64 hex characters), matched by `CanonicalUser`.
+    pub canonical_id: Option<String>,
+    /// Principal tags (`aws:PrincipalTag/KEY`).
+    pub tags: Vec<(String, String)>,
+}
+
+impl Principal {
+    /// The anonymous caller of an unsigned request.
+    pub fn anonymous() -> Principal {
+        Principal {
+            kind: PrincipalKind::Anonymous,
+            account: None,
+            arn: String::new(),
+            role_arn: None,
+            user_id: "anonymous".to_owned(),
+            canonical_id: None,
+            tags: Vec::new(),
+        }
+    }
+
+    /// An account's root user.
+    pub fn root(account: AccountId) -> Principal {
+        Principal {
+            kind: PrincipalKind::Root,
+            account: Some(account),
+            arn: account.root_arn(),
+            role_arn: None,
+            user_id: account.to_string(),
+            canonical_id: None,
+            tags: Vec::new(),
+        }
+    }
+
+    /// An IAM user; `path` is `/` or `/a/b/`.
+    pub fn user(account: AccountId, path: &str, name: &str, user_id: &str) -> Principal {
+        Principal {
+            kind: PrincipalKind::User,
+            account: Some(account),
+            arn: format!("arn:aws:iam::{account}:user{}{name}", norm_path(path)),
+            role_arn: None,
+            user_id: user_id.to_owned(),
+            canonical_id: None,
+            tags: Vec::new(),
+        }
+    }
+
+    /// A session of role `name` (with `path`), whose role ID is `role_id` (`AROA...`).
+    pub fn role_session(
+        account: AccountId,
+        path: &str,
+        name: &str,
+        role_id: &str,
+        session: &str,
+    ) -> Principal {
+        Principal {
+            kind: PrincipalKind::AssumedRole,
+            account: Some(account),
+            arn: format!("arn:aws:sts::{account}:assumed-role/{name}/{session}"),
+            role_arn: Some(format!(
+                "arn:aws:iam::{account}:role{}{name}",
+                norm_path(path)
+            )),
+            user_id: format!("{role_id}:{session}"),
+            canonical_id: None,
+            tags: Vec::new(),
+        }
+    }
+
+    /// A service principal such as `s3.amazonaws.com`.
+    pub fn service(name: &str) -> Principal {
+        Principal {
+            kind: PrincipalKind::Service(name.to_owned()),
+            account: None,
+            arn: String::new(),
+            role_arn: None,
+            user_id: name.to_owned(),
+            canonical_id: None,
+            tags: Vec::new(),
+        }
+    }
+
+    /// Sets the account's canonical user ID.
+    pub fn with_canonical_id(mut self, id: &str) -> Principal {
+        self.canonical_id = Some(id.to_owned());
+        self
+    }
+
+    /// Adds principal tags.
+    pub fn with_tags(mut self, tags: &[(&str, &str)]) -> Principal {
+        self.tags
+            .extend(tags.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        self
+    }
+
+    /// `aws:PrincipalArn`: the role ARN for role sessions, the identity ARN otherwise.
+    pub fn principal_arn(&self) -> &str {
+        self.role_arn.as_deref().unwrap_or(&self.arn)
+    }
+
+    /// `aws:PrincipalType` as AWS reports it.
+    pub fn principal_type(&self) -> &'static str {
+        match self.kind {
+            PrincipalKind::Root => "Account",
+            PrincipalKind::User => "User",
+            PrincipalKind::AssumedRole => "AssumedRole",
+            PrincipalKind::FederatedUser => "FederatedUser",
+            PrincipalKind::Service(_) => "Service",
+            PrincipalKind::Anonymous => "Anonymous",
+        }
+    }
+
+    /// `aws:username`, for IAM users only.
+    pub fn username(&self) -> Option<&str> {
+        match self.kind {
+            PrincipalKind::User => self.arn.rsplit('/').next(),
+            _ => None,
+        }
+    }
+
+    /// Builds a principal from its identity ARN, as `ferry explain` receives it. Session ARNs
+    /// carry no role path or role ID; both default (`/`, `AROA` + role name).
+    pub fn from_arn(arn: &str) -> Result<Principal, String> {
+        if arn == "*" || arn.eq_ignore_ascii_case("anonymous") {
+            return Ok(Principal::anonymous());
+        }
+        let parts = crate::types::split_arn(arn)
+            .ok_or_else(|| format!("`{arn}` is not an ARN (or `anonymous`)"))?;
+        let account = || -> Result<AccountId, String> {
+            parts[4]
+                .parse()
+                .map_err(|e: crate::types::IdError| e.to_string())
+        };
+        match (parts[2], parts[5]) {
+            ("iam", "root") => Ok(Principal::root(account()?)),
+            ("iam", r) if r.starts_with("user/") => {
+                let (path, name) = split_path(&r["user".len()..]);
+                let id = format!("AIDA{}", name.to_ascii_uppercase());
+                Ok(Principal::user(account()?, path, name, &id))
+            }
+            ("sts", r) if r.starts_with("assumed-role/") => {
+                let mut it = r["assumed-role/".len()..].splitn(2, '/');
+                let (role, session) = match (it.next(), it.next()) {
+                    (Some(r), Some(s)) if !r.is_empty() && !s.is_empty() => (r, s),
+                    _ => return Err(format!("`{arn}`: expected assumed-role/ROLE/SESSION")),
+                };
+                let id = format!("AROA{}", role.to_ascii_uppercase());
+                Ok(Principal::role_session(account()?, "/", role, &id, session))
+            }
+            ("sts", r) if r.starts_with("federated-user/") => {
+                let acct = account()?;
+                Ok(Principal {
+                    kind: PrincipalKind::FederatedUser,
+                    account: Some(acct),
+                    arn: arn.to_owned(),
+                    role_arn: None,
+                    user_id: format!("{acct}:{}", &r["federated-user/".len()..]),
+                    canonical_id: None,
+                    tags: Vec::new(),
+                })
+            }
+            _ => Err(format!(
+                "`{arn}` is not a principal ARN (root, user, assumed-role or federated-user)"
+            )),
+        }
+    }
+}
+
+fn norm_path(path: &str) -> String {
+    let trimmed = path.trim_matches('/');
+    if trimmed.is_empty() {
+        "/".to_owned()
+    } else {
+        format!("/{trimmed}/")
+    }
+}
+
+/// Splits `/path/to/name` into (`/path/to/`, `name`).
+fn split_path(s: &str) -> (&str, &str) {
+    match s.rfind('/') {
+        Some(i) => (&s[..=i], &s[i + 1..]),
+        None => ("/", s),
+    }
+}
+
+/// A condition-key value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Str(String),
+    Bool(bool),
+    Num(f64),
+    /// Seconds since the Unix epoch.
+    Date(i64),
+    Ip(IpAddr),
+    Bytes(Vec<u8>),
+}
+
+impl Value {
+    /// The value as text, as string operators and policy variables see it.
+    pub fn as_text(&self) -> std::borrow::Cow<'_, str> {
+        use std::borrow::Cow;
+        match self {
+            Value::Str(s) => Cow::Borrowed(s),
+            Value::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+            Value::Num(n) => Cow::Owned(n.to_string()),
+            Value::Date(d) => Cow::Owned(
+                chrono::DateTime::from_timestamp(*d, 0)
+                    .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+                    .unwrap_or_else(|| d.to_string()),
+            ),
+            Value::Ip(ip) => Cow::Owned(ip.to_string()),
+            Value::Bytes(b) => {
+                use base64::Engine;
+                Cow::Owned(base64::engine::general_purpose::STANDARD.encode(b))
+            }
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::Str(s.to_owned())
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::Str(s)
+    }
+}
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Bool(b)
+    }
+}
+impl From<IpAddr> for Value {
+    fn from(ip: IpAddr) -> Value {
+        Value::Ip(ip)
+    }
+}
+
+/// The condition keys of one request: lowercase key → values.
+#[derive(Clone, Debug, Default)]
+pub struct Context {
+    keys: HashMap<String, Vec<Value>>,
+    /// Text forms of single string values, for policy variables (`${key}`).
+    text: HashMap<String, String>,
+}
+
+impl Context {
+    pub fn new() -> Context {
+        Context::default()
+    }
+
+    /// The global keys that follow from the principal: `aws:PrincipalArn`,
+    /// `aws:PrincipalAccount`, `aws:PrincipalType`, `aws:userid`, `aws:username`,
+    /// `aws:PrincipalTag/*`. Anonymous callers get none of them.
+    pub fn for_principal(p: &Principal) -> Context {
+        let mut c = Context::new();
+        if p.kind == PrincipalKind::Anonymous {
+            return c;
+        }
+        c.set("aws:PrincipalArn", p.principal_arn());
+        if let Some(a) = p.account {
+            c.set("aws:PrincipalAccount", a.as_str());
+        }
+        c.set("aws:PrincipalType", p.principal_type());
+        c.set("aws:userid", p.user_id.as_str());
+        if let Some(u) = p.username() {
+            c.set("aws:username", u);
+        }
+        for (k, v) in &p.tags {
+            c.set(&format!("aws:PrincipalTag/{k}"), v.as_str());
+        }
+        c
+    }
+
+    /// Sets a single-valued key (replacing any earlier values).
+    pub fn set(&mut self, key: &str, value: impl Into<Value>) -> &mut Context {
+        self.set_all(key, vec![value.into()])
+    }
+
+    /// Sets a multi-valued key (replacing any earlier values).
+    pub fn set_all(&mut self, key: &str, values: Vec<Value>) -> &mut Context {
+        let key = key.to_ascii_lowercase();
+        if let [v] = values.as_slice() {
+            self.text.insert(key.clone(), v.as_text().into_owned());
+        } else {
+            self.text.remove(&key);
+        }
+        self.keys.insert(key, values);
+        self
+    }
+
+    /// Appends one value to a key.
+    pub fn add(&mut self, key: &str, value: impl Into<Value>) -> &mut Context {
+        let key = key.to_ascii_lowercase();
+        let values = self.keys.entry(key.clone()).or_default();
+        values.push(value.into());
+        if let [v] = values.as_slice() {
+            self.text.insert(key, v.as_text().into_owned());
+        } else if let Some(first) = values.first() {
+            // A policy variable over a multi-valued key reads its first value.
+            self.text.insert(key, first.as_text().into_owned());
+        }
+        self
+    }
+
+    /// Removes a key.
+    pub fn remove(&mut self, key: &str) {
+        let key = key.to_ascii_lowercase();
+        self.keys.remove(&key);
+        self.text.remove(&key);
+    }
+
+    /// The values of a key (`key` must be lowercase), if present.
+    pub fn get(&self, lowercase_key: &str) -> Option<&[Value]> {
+        self.keys.get(lowercase_key).map(Vec::as_slice)
+    }
+
+    /// Every key and its values, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[Value])> {
+        self.keys.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+    }
+}
+
+impl Vars for Context {
+    fn var(&self, key: &str) -> Option<&str> {
+        self.text.get(key).map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn acct() -> AccountId {
+        "111122223333".parse().unwrap()
+    }
+
+    #[test]
+    fn sessions_carry_the_role_arn() {
+        let p = Principal::role_session(acct(), "/team/", "reader", "AROAXYZ", "s1");
+        assert_eq!(p.arn, "arn:aws:sts::111122223333:assumed-role/reader/s1");
+        assert_eq!(
+            p.principal_arn(),
+            "arn:aws:iam::111122223333:role/team/reader"
+        );
+        assert_eq!(p.user_id, "AROAXYZ:s1");
+        let c = Context::for_principal(&p);
+        assert_eq!(
+            c.var("aws:principalarn"),
+            Some("arn:aws:iam::111122223333:role/team/reader")
+        );
+        assert_eq!(c.var("aws:username"), None);
+        assert_eq!(c.var("aws:principaltype"), Some("AssumedRole"));
+    }
+
+    #[test]
+    fn principals_from_arns() {
+        let u = Principal::from_arn("arn:aws:iam::111122223333:user/dev/bob").unwrap();
+        assert_eq!(u.kind, PrincipalKind::User);
+        assert_eq!(u.username(), Some("bob"));
+        assert_eq!(u.arn, "arn:aws:iam::111122223333:user/dev/bob");
+        let r = Principal::from_arn("arn:aws:iam::111122223333:root").unwrap();
+        assert_eq!(r.kind, PrincipalKind::Root);
+        assert_eq!(r.user_id, "111122223333");
+        assert_eq!(
+            Principal::from_arn("anonymous").unwrap().kind,
+            PrincipalKind::Anonymous
+        );
+        for bad in [
+            "arn:aws:iam::1111:user/x",
+            "arn:aws:s3:::bucket",
+            "arn:aws:sts::111122223333:assumed-role/x",
+            "nonsense",
+        ] {
+            assert!(Principal::from_arn(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn keys_are_case_insensitive() {
+        let mut c = Context::new();
+        c.set("S3:Prefix", "home/");
+        assert_eq!(c.get("s3:prefix"), Some(&[Value::from("home/")][..]));
+        c.add("aws:TagKeys", "a").add("aws:tagkeys", "b");
+        assert_eq!(c.get("aws:tagkeys").map(<[Value]>::len), Some(2));
+    }
+}
