@@ -3,6 +3,7 @@
 //! # Layout
 //! - [`types`]: validated identifiers (account IDs, ARNs).
 //! - [`policy`]: the IAM policy language and AWS's evaluation logic; pure, no I/O.
+//! - [`placeholders`]: `${A}`-style placeholders in scenario files and features.
 //! - [`cli`]: command-line definitions and the commands behind them.
 //!
 //! Data flows one way: `types` → `policy` → (emulator, copy engine) → `cli`. See
@@ -11,5 +12,6 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod cli;
+pub mod placeholders;
 pub mod policy;
 pub mod types;

@@ -19,7 +19,8 @@ use crate::types::AccountId;
 )]
 pub struct ExplainArgs {
     /// The caller: `arn:aws:iam::ID:root`, `arn:aws:iam::ID:user/NAME`,
-    /// `arn:aws:sts::ID:assumed-role/ROLE/SESSION`, or `anonymous`.
+    /// `arn:aws:sts::ID:assumed-role/ROLE/SESSION`, a service such as `s3.amazonaws.com`,
+    /// or `anonymous`.
     #[arg(long)]
     pub principal: String,
     /// The role ARN (with its path) of a role session, if the path is not `/`.
@@ -58,15 +59,54 @@ pub struct ExplainArgs {
     /// The caller account's canonical user ID (for `CanonicalUser` principals).
     #[arg(long, value_name = "HEX")]
     pub canonical_id: Option<String>,
+    /// A placeholder value for policy files and arguments: `bucket=data` replaces `${bucket}`.
+    /// `${A}`, `${B}`, `${C}` default to the emulator's accounts 111111111111, 222222222222 and
+    /// 333333333333; `${canonical:X}` is account X's canonical user ID.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
     /// Print the decision as JSON.
     #[arg(long)]
     pub json: bool,
 }
 
-fn load(path: &PathBuf, kind: PolicyKind) -> Result<Policy> {
+/// Placeholder values: the defaults for the emulator's accounts, then `--var` overrides.
+struct Placeholders(Vec<(String, String)>);
+
+impl Placeholders {
+    fn new(vars: &[String]) -> Result<Placeholders> {
+        let mut v: Vec<(String, String)> = vec![
+            ("A".into(), "111111111111".into()),
+            ("B".into(), "222222222222".into()),
+            ("C".into(), "333333333333".into()),
+        ];
+        for kv in vars {
+            let (k, val) = split_kv(kv, "--var")?;
+            v.retain(|(name, _)| *name != k);
+            v.push((k, val));
+        }
+        Ok(Placeholders(v))
+    }
+
+    fn get(&self, name: &str) -> Option<String> {
+        if let Some(acct) = name.strip_prefix("canonical:") {
+            let id: AccountId = self.get(acct)?.parse().ok()?;
+            return Some(id.canonical_user_id());
+        }
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn apply(&self, text: &str) -> String {
+        crate::placeholders::substitute(text, |k| self.get(k))
+    }
+}
+
+fn load(path: &PathBuf, kind: PolicyKind, vars: &Placeholders) -> Result<Policy> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read policy file `{}`", path.display()))?;
-    policy::parse(&text, kind).map_err(|e| {
+    policy::parse(&vars.apply(&text), kind).map_err(|e| {
         let at = if e.pointer.is_empty() {
             String::new()
         } else {
@@ -88,7 +128,11 @@ fn split_kv(s: &str, what: &str) -> Result<(String, String)> {
 }
 
 pub fn run(args: &ExplainArgs) -> Result<ExitCode> {
-    let mut principal = Principal::from_arn(&args.principal).map_err(anyhow::Error::msg)?;
+    let vars = Placeholders::new(&args.vars)?;
+    let principal_arn = vars.apply(&args.principal);
+    let action = vars.apply(&args.action);
+    let resource_arn = vars.apply(&args.resource);
+    let mut principal = Principal::from_arn(&principal_arn).map_err(anyhow::Error::msg)?;
     if let Some(role_arn) = &args.role_arn {
         if principal.role_arn.is_none() {
             bail!("--role-arn applies only to role sessions (assumed-role ARNs)");
@@ -105,15 +149,28 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode> {
     let identity: Vec<(String, Policy)> = args
         .identity
         .iter()
-        .map(|p| Ok((p.display().to_string(), load(p, PolicyKind::Identity)?)))
+        .map(|p| {
+            Ok((
+                p.display().to_string(),
+                load(p, PolicyKind::Identity, &vars)?,
+            ))
+        })
         .collect::<Result<_>>()?;
     let session: Vec<(String, Policy)> = args
         .session
         .iter()
-        .map(|p| Ok((p.display().to_string(), load(p, PolicyKind::Session)?)))
+        .map(|p| {
+            Ok((
+                p.display().to_string(),
+                load(p, PolicyKind::Session, &vars)?,
+            ))
+        })
         .collect::<Result<_>>()?;
     let boundary = match &args.boundary {
-        Some(p) => Some((p.display().to_string(), load(p, PolicyKind::Identity)?)),
+        Some(p) => Some((
+            p.display().to_string(),
+            load(p, PolicyKind::Identity, &vars)?,
+        )),
         None => None,
     };
     let resource_kind = if args.trust {
@@ -122,13 +179,13 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode> {
         PolicyKind::Resource
     };
     let resource = match &args.resource_policy {
-        Some(p) => Some((p.display().to_string(), load(p, resource_kind)?)),
+        Some(p) => Some((p.display().to_string(), load(p, resource_kind, &vars)?)),
         None => None,
     };
 
     let resource_account: Option<AccountId> = match &args.resource_account {
-        Some(a) => Some(a.parse()?),
-        None => crate::types::split_arn(&args.resource)
+        Some(a) => Some(vars.apply(a).parse()?),
+        None => crate::types::split_arn(&resource_arn)
             .and_then(|p| p[4].parse().ok())
             .or(principal.account),
     };
@@ -142,7 +199,7 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode> {
     ctx.set("aws:EpochTime", policy::Value::Num(now.timestamp() as f64));
     let mut seen = std::collections::HashSet::new();
     for kv in &args.context {
-        let (k, v) = split_kv(kv, "--context")?;
+        let (k, v) = split_kv(&vars.apply(kv), "--context")?;
         if seen.insert(k.to_ascii_lowercase()) {
             ctx.set(&k, v);
         } else {
@@ -161,8 +218,8 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode> {
     };
     let req = Request {
         principal: &principal,
-        action: &args.action,
-        resource: &args.resource,
+        action: &action,
+        resource: &resource_arn,
         resource_account,
         context: &ctx,
     };
@@ -191,9 +248,9 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode> {
             } else {
                 println!(
                     "  AWS would answer: User: {who} is not authorized to perform: {} on resource: \"{}\" {}",
-                    args.action,
-                    args.resource,
-                    response.because(&args.action)
+                    action,
+                    resource_arn,
+                    response.because(&action)
                 );
             }
         }

@@ -161,11 +161,15 @@ impl Principal {
         }
     }
 
-    /// Builds a principal from its identity ARN, as `ferry explain` receives it. Session ARNs
+    /// Builds a principal from its identity ARN, as `ferry explain` receives it (or `anonymous`,
+    /// or a service principal name such as `s3.amazonaws.com`). Session ARNs
     /// carry no role path or role ID; both default (`/`, `AROA` + role name).
     pub fn from_arn(arn: &str) -> Result<Principal, String> {
         if arn == "*" || arn.eq_ignore_ascii_case("anonymous") {
             return Ok(Principal::anonymous());
+        }
+        if !arn.starts_with("arn:") && arn.ends_with(".amazonaws.com") {
+            return Ok(Principal::service(arn));
         }
         let parts = crate::types::split_arn(arn)
             .ok_or_else(|| format!("`{arn}` is not an ARN (or `anonymous`)"))?;

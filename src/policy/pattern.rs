@@ -272,19 +272,47 @@ impl Pattern {
     }
 
     fn matches_with(&self, text: &str, vars: &dyn Vars, fold: bool) -> bool {
+        // Fast rejection: the literal text before the first wildcard or variable must be a
+        // prefix of `text` (most resource patterns differ from the request right there).
+        if let Some(Piece::Lit(lead)) = self.pieces.first() {
+            let Some(head) = text.as_bytes().get(..lead.len()) else {
+                return false;
+            };
+            let same = if fold {
+                head.eq_ignore_ascii_case(lead.as_bytes())
+            } else {
+                head == lead.as_bytes()
+            };
+            if !same {
+                return false;
+            }
+        }
         if !self.has_vars {
             return match_pieces(&self.pieces, &[], text.as_bytes(), fold);
         }
-        let mut values: Vec<&str> = Vec::with_capacity(2);
+        // Resolve the variables once; a few fit on the stack.
+        const INLINE: usize = 4;
+        let mut inline: [&str; INLINE] = [""; INLINE];
+        let mut spill: Vec<&str> = Vec::new();
+        let mut n = 0;
         for p in &self.pieces {
             if let Piece::Var { key, default } = p {
-                match resolve_var(key, default, vars) {
-                    Some(v) => values.push(v),
-                    None => return false,
+                let Some(v) = resolve_var(key, default, vars) else {
+                    return false;
+                };
+                if n < INLINE {
+                    inline[n] = v;
+                } else {
+                    if spill.is_empty() {
+                        spill.extend_from_slice(&inline);
+                    }
+                    spill.push(v);
                 }
+                n += 1;
             }
         }
-        match_pieces(&self.pieces, &values, text.as_bytes(), fold)
+        let values: &[&str] = if n <= INLINE { &inline[..n] } else { &spill };
+        match_pieces(&self.pieces, values, text.as_bytes(), fold)
     }
 }
 

@@ -27,6 +27,17 @@ impl AccountId {
         std::str::from_utf8(&self.0).unwrap_or("000000000000")
     }
 
+    /// The account's canonical user ID: 64 hex characters, stable for the account. AWS derives
+    /// it opaquely; ferry's emulator uses SHA-256 of a fixed prefix and the ID, so scenario
+    /// files and tests can compute it offline.
+    pub fn canonical_user_id(&self) -> String {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(b"ferry-canonical-user:");
+        h.update(self.0);
+        hex::encode(h.finalize())
+    }
+
     /// `arn:aws:iam::ID:root`, the ARN that names the whole account.
     pub fn root_arn(&self) -> String {
         format!("arn:aws:iam::{}:root", self.as_str())
@@ -190,6 +201,11 @@ mod tests {
         }
         let id: AccountId = "111122223333".parse().unwrap();
         assert_eq!(id.root_arn(), "arn:aws:iam::111122223333:root");
+        let c = id.canonical_user_id();
+        assert_eq!(c.len(), 64);
+        assert!(c.chars().all(|c| c.is_ascii_hexdigit()));
+        let other: AccountId = "111122223334".parse().unwrap();
+        assert_ne!(c, other.canonical_user_id());
     }
 
     #[test]
