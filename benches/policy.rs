@@ -6,7 +6,12 @@
 //!
 //! Run: `cargo bench --bench policy` (results in docs/BENCHMARKS.md).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "benchmark setup")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "benchmark setup"
+)]
 
 use std::hint::black_box;
 use std::path::Path;

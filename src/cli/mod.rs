@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod explain;
+pub mod serve;
 
 /// Move data and prove permissions between AWS accounts.
 #[derive(Debug, Parser)]
@@ -20,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Decide whether a request is allowed, as AWS would, and show which statements decided it.
     Explain(explain::ExplainArgs),
+    /// Run the multi-account AWS emulator (S3, STS, IAM) on a local port.
+    Serve(serve::ServeArgs),
 }
 
 /// Runs the parsed command line. Exit codes: 0 success (or allowed), 1 denied or partial
@@ -27,6 +30,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Explain(args) => explain::run(&args),
+        Command::Serve(args) => serve::run(&args),
     };
     match result {
         Ok(code) => code,

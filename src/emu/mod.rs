@@ -1,0 +1,250 @@
+//! The multi-account AWS emulator: S3, STS and the IAM calls ferry needs, with AWS's
+//! authorization on every request.
+//!
+//! - [`Emulator`] holds the state ([`state::State`]) and the options; build one from a
+//!   [`world::World`] and [`Options`].
+//! - [`server`] serves it over HTTP (in-process on an ephemeral port for tests, or
+//!   `ferry serve`); [`gateway`] routes each request by its SigV4 credential scope: `s3` to the
+//!   `s3s` service in [`s3`], `sts` and `iam` to the query-protocol handlers.
+//! - Every decision goes through [`crate::policy::authorize`]; this module adds what AWS adds
+//!   around it (request context keys, S3's three contexts, ACLs, Object Ownership).
+
+pub mod acl;
+pub mod gateway;
+pub mod iam;
+pub mod ids;
+pub mod query;
+pub mod s3;
+pub mod server;
+pub mod sigv4;
+pub mod state;
+pub mod sts;
+pub mod world;
+
+use std::net::IpAddr;
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, SystemTime};
+
+use crate::policy::{self, Context, Decision, Named, Policy, PolicySet, Request, Value};
+use state::{Caller, State};
+pub use world::{World, WorldError};
+
+/// Fault injection for the copy engine's tests: rates are probabilities per request.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Faults {
+    /// 503 `SlowDown`.
+    pub slow_down: f64,
+    /// 500 `InternalError`.
+    pub internal_error: f64,
+    /// The connection is closed without a response.
+    pub drop_connection: f64,
+    /// Added to every request.
+    pub latency: Duration,
+}
+
+impl Faults {
+    pub fn any(&self) -> bool {
+        self.slow_down > 0.0
+            || self.internal_error > 0.0
+            || self.drop_connection > 0.0
+            || !self.latency.is_zero()
+    }
+
+    /// Parses `slowdown=0.05,internal=0.01,drop=0.01,latency=5ms`.
+    pub fn parse(s: &str) -> Result<Faults, String> {
+        let mut f = Faults::default();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (k, v) = part
+                .split_once('=')
+                .ok_or_else(|| format!("`{part}` is not NAME=VALUE"))?;
+            let rate = || -> Result<f64, String> {
+                let r: f64 = v.parse().map_err(|_| format!("`{v}` is not a number"))?;
+                if (0.0..=1.0).contains(&r) {
+                    Ok(r)
+                } else {
+                    Err(format!("rate `{v}` is not between 0 and 1"))
+                }
+            };
+            match k {
+                "slowdown" => f.slow_down = rate()?,
+                "internal" => f.internal_error = rate()?,
+                "drop" => f.drop_connection = rate()?,
+                "latency" => {
+                    let ms = v
+                        .strip_suffix("ms")
+                        .ok_or_else(|| format!("latency `{v}` must end in ms"))?;
+                    f.latency = Duration::from_millis(
+                        ms.parse().map_err(|_| format!("`{v}` is not a duration"))?,
+                    );
+                }
+                _ => {
+                    return Err(format!(
+                        "unknown fault `{k}` (expected slowdown, internal, drop or latency)"
+                    ))
+                }
+            }
+        }
+        Ok(f)
+    }
+}
+
+/// How the emulator behaves.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// New buckets default to ObjectWriter without Block Public Access (accounts created before
+    /// April 2023), instead of BucketOwnerEnforced with Block Public Access on.
+    pub legacy_defaults: bool,
+    /// Caps every STS session's lifetime (to test clients' credential refresh).
+    pub session_lifetime: Option<Duration>,
+    /// Log each authorization decision with the statements that decided it.
+    pub explain: bool,
+    pub faults: Faults,
+}
+
+/// The emulator: state plus options.
+#[derive(Debug)]
+pub struct Emulator {
+    state: RwLock<State>,
+    pub options: Options,
+}
+
+/// The outcome of an authorization check, owned (no borrows into the policies).
+#[derive(Clone, Debug)]
+pub struct Verdict {
+    pub decision: Decision,
+    pub cross_account: bool,
+    /// AWS's message tail (`because no identity-based policy allows the s3:GetObject action`).
+    pub because: String,
+    /// Which statements decided (for logs and `ferry check` failure messages).
+    pub explanation: String,
+}
+
+impl Verdict {
+    pub fn allowed(&self) -> bool {
+        self.decision == Decision::Allow
+    }
+}
+
+/// Facts about the HTTP request that become global condition keys.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestMeta {
+    pub source_ip: Option<IpAddr>,
+    pub secure_transport: bool,
+}
+
+impl Emulator {
+    /// Builds an emulator from a world.
+    pub fn new(world: &World, options: Options) -> Result<Emulator, WorldError> {
+        let legacy = options.legacy_defaults || world.legacy_defaults();
+        let state = world.build(legacy)?;
+        Ok(Emulator {
+            state: RwLock::new(state),
+            options: Options {
+                legacy_defaults: legacy,
+                ..options
+            },
+        })
+    }
+
+    pub fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+
+    /// The global condition keys of a request: the principal's, plus time, transport and source IP.
+    pub fn context(&self, caller: &Caller, meta: &RequestMeta) -> Context {
+        let mut ctx = Context::for_principal(&caller.principal);
+        let now: chrono::DateTime<chrono::Utc> = self.now().into();
+        ctx.set("aws:CurrentTime", Value::Date(now.timestamp()));
+        ctx.set("aws:EpochTime", Value::Num(now.timestamp() as f64));
+        ctx.set("aws:SecureTransport", meta.secure_transport);
+        if let Some(ip) = meta.source_ip {
+            ctx.set("aws:SourceIp", Value::Ip(ip));
+        }
+        if caller.token.is_some() {
+            ctx.set("aws:MultiFactorAuthPresent", false);
+        }
+        ctx
+    }
+
+    /// Runs [`policy::authorize`] for a caller against an optional resource policy, and logs
+    /// the decision when `--explain` is on.
+    #[allow(clippy::too_many_arguments)]
+    pub fn authorize(
+        &self,
+        caller: &Caller,
+        action: &str,
+        resource: &str,
+        resource_account: Option<crate::types::AccountId>,
+        ctx: &Context,
+        resource_policy: Option<(&str, &Policy)>,
+        resource_must_allow: bool,
+    ) -> Verdict {
+        let identity: Vec<Named<'_>> = caller
+            .identity
+            .iter()
+            .map(|(n, p)| Named::new(n, p))
+            .collect();
+        let session: Option<Vec<Named<'_>>> = caller
+            .session
+            .as_ref()
+            .map(|s| s.iter().map(|(n, p)| Named::new(n, p)).collect());
+        let set = PolicySet {
+            identity: &identity,
+            session: session.as_deref(),
+            boundary: caller.boundary.as_ref().map(|(n, p)| Named::new(n, p)),
+            resource: resource_policy.map(|(n, p)| Named::new(n, p)),
+            resource_must_allow,
+        };
+        let req = Request {
+            principal: &caller.principal,
+            action,
+            resource,
+            resource_account,
+            context: ctx,
+        };
+        let resp = policy::authorize(&req, &set);
+        let verdict = Verdict {
+            decision: resp.decision,
+            cross_account: resp.cross_account,
+            because: resp.because(action),
+            explanation: resp.explain(),
+        };
+        if self.options.explain {
+            tracing::info!(
+                target: "ferry::explain",
+                principal = %caller.principal.arn,
+                action,
+                resource,
+                decision = ?verdict.decision,
+                "{}",
+                verdict.explanation
+            );
+        }
+        verdict
+    }
+}
+
+/// AWS's same-account denial message.
+pub fn denial_message(caller: &Caller, action: &str, resource: &str, verdict: &Verdict) -> String {
+    let who = if caller.principal.arn.is_empty() {
+        "anonymous"
+    } else {
+        caller.principal.arn.as_str()
+    };
+    if verdict.because.is_empty() {
+        format!("User: {who} is not authorized to perform: {action} on resource: \"{resource}\"")
+    } else {
+        format!(
+            "User: {who} is not authorized to perform: {action} on resource: \"{resource}\" {}",
+            verdict.because
+        )
+    }
+}
