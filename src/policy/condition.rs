@@ -227,10 +227,33 @@ pub fn parse_date(s: &str) -> Option<i64> {
             return Some(t.and_utc().timestamp());
         }
     }
+    // W3C profile of ISO 8601 (www.w3.org/TR/NOTE-datetime): hh:mm with a zone designator.
+    for fmt in ["%Y-%m-%dT%H:%M%:z", "%Y-%m-%dT%H:%M%#z"] {
+        if let Ok(t) = chrono::DateTime::parse_from_str(s, fmt) {
+            return Some(t.timestamp());
+        }
+    }
+    if let Some(naive) = s.strip_suffix('Z') {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(naive, "%Y-%m-%dT%H:%M") {
+            return Some(t.and_utc().timestamp());
+        }
+    }
     if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp());
     }
-    None
+    // YYYY-MM and YYYY: the first instant of the month or year.
+    let ym = |y: &str, m: &str| -> Option<i64> {
+        let y: i32 = y.parse().ok()?;
+        let m: u32 = m.parse().ok()?;
+        chrono::NaiveDate::from_ymd_opt(y, m, 1)?
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc().timestamp())
+    };
+    match s.split_once('-') {
+        Some((y, m)) if y.len() == 4 && m.len() == 2 => ym(y, m),
+        None if s.len() == 4 && s.chars().all(|c| c.is_ascii_digit()) => ym(s, "01"),
+        _ => None,
+    }
 }
 
 fn parse_bool(s: &str) -> Option<bool> {
@@ -355,6 +378,18 @@ impl Condition {
                 .any(|&want_absent| want_absent != present.is_some());
         }
         let negated = self.operator.op.negated();
+        // `ForAllValues` treats values that resolve to a null data set (empty strings) as no
+        // values at all.
+        let present = match (self.operator.set, present) {
+            (Some(SetOp::ForAllValues), Some(vs))
+                if vs
+                    .iter()
+                    .all(|v| matches!(v, Value::Str(s) if s.is_empty())) =>
+            {
+                None
+            }
+            (_, p) => p,
+        };
         let Some(request) = present else {
             return match self.operator.set {
                 _ if self.operator.if_exists => true,

@@ -304,6 +304,9 @@ impl Context {
     pub fn for_principal(p: &Principal) -> Context {
         let mut c = Context::new();
         if p.kind == PrincipalKind::Anonymous {
+            // Present for every request, anonymous ones included.
+            c.set("aws:PrincipalType", "Anonymous");
+            c.set("aws:userid", "anonymous");
             return c;
         }
         c.set("aws:PrincipalArn", p.principal_arn());

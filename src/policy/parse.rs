@@ -65,6 +65,20 @@ impl PolicyKind {
         )
     }
 
+    /// IAM's own policy kinds, which follow IAM's stricter grammar (Sid characters, the
+    /// character set, no repeated elements).
+    fn is_iam(self) -> bool {
+        matches!(
+            self,
+            PolicyKind::UserInline
+                | PolicyKind::RoleInline
+                | PolicyKind::GroupInline
+                | PolicyKind::Managed
+                | PolicyKind::Trust
+                | PolicyKind::Session
+        )
+    }
+
     fn name(self) -> &'static str {
         match self {
             PolicyKind::Bucket => "bucket policy",
@@ -136,6 +150,32 @@ pub fn parse(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {
             ));
         }
     }
+    if kind.is_iam() {
+        // IAM quotas: tab, line feed, carriage return and U+0020..U+00FF only.
+        if let Some((line, c)) = text.lines().enumerate().find_map(|(i, l)| {
+            l.chars()
+                .find(|c| !matches!(*c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}'))
+                .map(|c| (i + 1, c))
+        }) {
+            return Err(PolicyError::at(
+                "",
+                format!("the policy contains the character `{c}` (line {line}); IAM policies may contain only tab, line feed, carriage return and characters U+0020 to U+00FF"),
+            ));
+        }
+        if let Err(e) = serde_json::from_str::<NoDuplicates>(text) {
+            if !e.is_syntax() && !e.is_eof() {
+                return Err(PolicyError::at(
+                    "",
+                    format!(
+                        "{} (line {} column {})",
+                        strip_position(&e.to_string()),
+                        e.line(),
+                        e.column()
+                    ),
+                ));
+            }
+        }
+    }
     let json: Json = serde_json::from_str(text).map_err(|e| {
         PolicyError::at(
             "",
@@ -162,6 +202,60 @@ fn strip_position(msg: &str) -> &str {
     match msg.rfind(" at line ") {
         Some(i) => &msg[..i],
         None => msg,
+    }
+}
+
+/// Walks a JSON document only to refuse objects with a repeated key (which `serde_json`'s
+/// `Value` would silently collapse to the last one).
+struct NoDuplicates;
+
+impl<'de> serde::Deserialize<'de> for NoDuplicates {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NoDuplicatesVisitor)
+    }
+}
+
+struct NoDuplicatesVisitor;
+
+impl<'de> serde::de::Visitor<'de> for NoDuplicatesVisitor {
+    type Value = NoDuplicates;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_unit<E>(self) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<NoDuplicates, A::Error> {
+        while seq.next_element::<NoDuplicates>()?.is_some() {}
+        Ok(NoDuplicates)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<NoDuplicates, A::Error> {
+        let mut seen = HashSet::new();
+        while let Some(k) = map.next_key::<String>()? {
+            if !seen.insert(k.clone()) {
+                return Err(serde::de::Error::custom(format!(
+                    "the element `{k}` appears twice in the same object"
+                )));
+            }
+            map.next_value::<NoDuplicates>()?;
+        }
+        Ok(NoDuplicates)
     }
 }
 
@@ -286,6 +380,16 @@ fn parse_statement(
         sid: sid.as_deref(),
         pointer,
     };
+    if kind.is_iam() {
+        if let Some(sid) = sid.as_deref() {
+            if !sid.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(at.err(
+                    "Sid",
+                    format!("`Sid` `{sid}` may contain only letters A-Z, a-z and digits 0-9 in an IAM policy"),
+                ));
+            }
+        }
+    }
     for key in obj.keys() {
         if !STATEMENT_ELEMENTS.contains(&key.as_str()) {
             return Err(at.err(
