@@ -39,6 +39,9 @@ pub struct ServeArgs {
     /// Inject faults into S3 requests: `slowdown=0.05,internal=0.01,drop=0.01,latency=5ms`.
     #[arg(long, value_name = "SPEC", value_parser = Faults::parse)]
     pub faults: Option<Faults>,
+    /// Smallest multipart part size in bytes except the last (AWS: 5 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub min_part_size: Option<u64>,
 }
 
 /// Parses `500ms`, `5s`, `2m`.
@@ -110,6 +113,7 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
         session_lifetime: args.session_lifetime,
         explain: args.explain,
         faults: args.faults.clone().unwrap_or_default(),
+        min_part_size: args.min_part_size,
     };
     let emu = Arc::new(Emulator::new(&world, options)?);
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;

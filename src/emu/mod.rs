@@ -99,6 +99,8 @@ pub struct Options {
     /// Log each authorization decision with the statements that decided it.
     pub explain: bool,
     pub faults: Faults,
+    /// Smallest multipart part but the last (AWS: 5 MiB); tests lower it to stay fast.
+    pub min_part_size: Option<u64>,
 }
 
 /// The emulator: state plus options.

@@ -150,7 +150,10 @@ impl Response<'_> {
     /// action`, `with an explicit deny in a resource-based policy`. Empty when allowed.
     pub fn because(&self, action: &str) -> String {
         match self.reason {
-            Reason::ExplicitDeny(s) => format!("with an explicit deny in a {}", s.phrase()),
+            Reason::ExplicitDeny(s) => {
+                let article = if s == Source::Identity { "an" } else { "a" };
+                format!("with an explicit deny in {article} {}", s.phrase())
+            }
             Reason::NoAllow(s) => format!("because no {} allows the {action} action", s.phrase()),
             Reason::Allowed | Reason::RootOfOwnAccount => String::new(),
         }
