@@ -389,3 +389,60 @@ async fn legacy_defaults_use_object_writer_and_allow_public_acls() {
         .any(|g| g.grantee().and_then(|g| g.uri())
             == Some("http://acs.amazonaws.com/groups/global/AllUsers")));
 }
+
+#[tokio::test]
+async fn injected_faults_answer_as_s3_does() {
+    use ferry::emu::{Faults, Options, World};
+    let always = |f: Faults| Options {
+        faults: f,
+        ..Options::default()
+    };
+    let emu = Emu::start(
+        World::default_world(),
+        always(Faults {
+            slow_down: 1.0,
+            ..Faults::default()
+        }),
+    )
+    .await;
+    let r = emu.s3(&Key::root("A")).list_buckets().send().await;
+    assert_eq!(code(&r), "SlowDown");
+    assert_eq!(status(&r), 503);
+    // STS is not subject to S3 faults.
+    emu.sts(&Key::root("A"))
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+
+    let emu = Emu::start(
+        World::default_world(),
+        always(Faults {
+            internal_error: 1.0,
+            ..Faults::default()
+        }),
+    )
+    .await;
+    let r = emu.s3(&Key::root("A")).list_buckets().send().await;
+    assert_eq!(code(&r), "InternalError");
+    assert_eq!(status(&r), 500);
+
+    let emu = Emu::start(
+        World::default_world(),
+        always(Faults {
+            drop_connection: 1.0,
+            ..Faults::default()
+        }),
+    )
+    .await;
+    let r = emu.s3(&Key::root("A")).list_buckets().send().await;
+    let e = r.unwrap_err();
+    assert!(
+        e.raw_response().is_none(),
+        "a dropped connection has no response: {e:?}"
+    );
+
+    assert!(Faults::parse("slowdown=0.05,drop=0.01,latency=5ms").is_ok());
+    assert!(Faults::parse("slowdown=2").is_err());
+    assert!(Faults::parse("bogus=0.1").is_err());
+}
