@@ -5,6 +5,7 @@
 //! - [`policy`]: the IAM policy language and AWS's evaluation logic; pure, no I/O.
 //! - [`placeholders`]: `${A}`-style placeholders in scenario files and features.
 //! - [`emu`]: the multi-account AWS emulator (S3 on `s3s`, STS, IAM) with AWS's authorization.
+//! - [`copy`]: the cross-account copy engine (so far its pure core: locations, part plans, the sync plan).
 //! - [`cli`]: command-line definitions and the commands behind them.
 //!
 //! Data flows one way: `types` → `policy` → (emulator, copy engine) → `cli`. See
@@ -13,6 +14,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod cli;
+pub mod copy;
 pub mod emu;
 pub mod placeholders;
 pub mod policy;
