@@ -103,10 +103,9 @@ fn s3_error(status: u16, code: &str, message: &str) -> Response<s3s::Body> {
 }
 
 impl Gateway {
-    /// A gateway serving `emu`; `hosts` are the `host:port` names clients use, for
-    /// virtual-hosted-style addressing (`BUCKET.localhost:PORT`).
-    pub fn new(emu: Arc<Emulator>, hosts: &[String]) -> Gateway {
-        let s3 = super::s3::service(emu.clone(), hosts);
+    /// A gateway serving `emu`.
+    pub fn new(emu: Arc<Emulator>) -> Gateway {
+        let s3 = super::s3::service(emu.clone());
         Gateway { emu, s3 }
     }
 
@@ -270,6 +269,18 @@ impl Gateway {
         if let Some(expected) = &caller.token {
             if token.as_deref() != Some(expected.as_str()) {
                 return Err(invalid_token());
+            }
+        }
+        // Credentials from GetSessionToken (without MFA) may not call IAM, nor STS beyond
+        // AssumeRole and GetCallerIdentity.
+        if caller.session_token_credentials {
+            let allowed =
+                service == "sts" && matches!(action.as_str(), "AssumeRole" | "GetCallerIdentity");
+            if !allowed {
+                return Err(QueryError::access_denied(format!(
+                    "User: {} is not authorized to perform: {service}:{action} with credentials from GetSessionToken without MFA",
+                    caller.principal.arn
+                )));
             }
         }
         let out = if service == "iam" {

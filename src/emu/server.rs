@@ -50,11 +50,7 @@ impl Running {
 pub async fn start(emu: Arc<Emulator>, addr: SocketAddr) -> std::io::Result<Running> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
-    let hosts = vec![
-        format!("localhost:{}", addr.port()),
-        format!("s3.localhost:{}", addr.port()),
-    ];
-    let gateway = Gateway::new(emu.clone(), &hosts);
+    let gateway = Gateway::new(emu.clone());
     let (tx, mut rx) = watch::channel(false);
     let task = tokio::spawn(async move {
         loop {

@@ -257,6 +257,8 @@ pub struct Caller {
     pub access_key: Option<String>,
     /// A role session (for role chaining limits).
     pub role_session: bool,
+    /// Credentials issued by GetSessionToken (limited in IAM and STS).
+    pub session_token_credentials: bool,
 }
 
 impl Caller {
@@ -270,6 +272,7 @@ impl Caller {
             expires: None,
             access_key: None,
             role_session: false,
+            session_token_credentials: false,
         }
     }
 
@@ -398,6 +401,8 @@ impl State {
                 if !s.policies.is_empty() {
                     c.session = Some(s.policies.clone());
                 }
+                c.session_token_credentials =
+                    matches!(s.kind, SessionKind::User { .. } | SessionKind::Root);
                 c.token = Some(s.token.clone());
                 c.expires = Some(s.expires);
                 c

@@ -22,16 +22,34 @@ use super::{Emulator, RequestMeta};
 use crate::policy::{Context, PolicyKind, PrincipalKind};
 use authz::Target;
 
-/// Builds the `s3s` service for an emulator. `hosts` are the base domains (with port) for
-/// virtual-hosted-style requests.
-pub fn service(emu: Arc<Emulator>, hosts: &[String]) -> s3s::service::S3Service {
+/// Builds the `s3s` service for an emulator.
+pub fn service(emu: Arc<Emulator>) -> s3s::service::S3Service {
     let mut b = s3s::service::S3ServiceBuilder::new(EmuS3 { emu: emu.clone() });
     b.set_auth(Auth { emu: emu.clone() });
     b.set_access(Access { emu });
-    if let Ok(h) = s3s::host::MultiDomain::new(hosts) {
-        b.set_host(h);
-    }
+    b.set_host(Hosts);
     b.build()
+}
+
+/// Virtual-hosted-style addressing: `BUCKET.localhost[:PORT]` and `BUCKET.s3.localhost[:PORT]`
+/// name the bucket; every other host (`localhost`, `127.0.0.1`, any name) is path-style.
+struct Hosts;
+
+impl s3s::host::S3Host for Hosts {
+    fn parse_host_header<'a>(&'a self, host: &'a str) -> S3Result<s3s::host::VirtualHost<'a>> {
+        let name = match host.rsplit_once(':') {
+            Some((h, port)) if !h.ends_with(']') && port.chars().all(|c| c.is_ascii_digit()) => h,
+            _ => host,
+        };
+        let bucket = name
+            .strip_suffix(".localhost")
+            .map(|b| b.strip_suffix(".s3").unwrap_or(b))
+            .filter(|b| !b.is_empty() && *b != "s3");
+        Ok(match bucket {
+            Some(b) => s3s::host::VirtualHost::new(host).with_bucket(b),
+            None => s3s::host::VirtualHost::new(host),
+        })
+    }
 }
 
 /// S3's bucket naming rules.
