@@ -190,6 +190,20 @@ pub fn parse(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {
     parse_value(&json, kind)
 }
 
+/// "a" or "an" before a phrase.
+fn article(phrase: &str) -> &'static str {
+    if phrase.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// Escapes one JSON-pointer segment (RFC 6901: `~` is `~0`, `/` is `~1`).
+fn escape_pointer(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
 fn capitalize(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
@@ -267,7 +281,7 @@ pub fn parse_value(json: &Json, kind: PolicyKind) -> Result<Policy, PolicyError>
     for key in obj.keys() {
         if !TOP_LEVEL.contains(&key.as_str()) {
             return Err(PolicyError::at(
-                format!("/{key}"),
+                format!("/{}", escape_pointer(key)),
                 format!(
                     "unknown top-level element `{key}` (expected {})",
                     TOP_LEVEL.join(", ")
@@ -393,7 +407,7 @@ fn parse_statement(
     for key in obj.keys() {
         if !STATEMENT_ELEMENTS.contains(&key.as_str()) {
             return Err(at.err(
-                key,
+                &escape_pointer(key),
                 format!(
                     "unknown element `{key}` (expected one of {})",
                     STATEMENT_ELEMENTS.join(", ")
@@ -431,7 +445,8 @@ fn parse_statement(
             return Err(at.err(
                 name,
                 format!(
-                    "a {} must not have `{name}`: the principal is the identity it is attached to",
+                    "{} {} must not have `{name}`: the principal is the identity it is attached to",
+                    article(kind.name()),
                     kind.name()
                 ),
             ));
@@ -445,7 +460,8 @@ fn parse_statement(
         return Err(at.err(
             "",
             format!(
-                "missing required element `Principal` (a {} says who it applies to)",
+                "missing required element `Principal` ({} {} says who it applies to)",
+                article(kind.name()),
                 kind.name()
             ),
         ));
@@ -577,7 +593,8 @@ fn parse_actions(
                     return Err(at.err(
                         &ptr,
                         format!(
-                            "`{element}` `{s}` is not a `{req}:` action and cannot appear in a {}",
+                            "`{element}` `{s}` is not a `{req}:` action and cannot appear in {} {}",
+                            article(kind.name()),
                             kind.name()
                         ),
                     ));
@@ -633,7 +650,7 @@ fn parse_principal(
                 return Err(at.err(element, format!("`{element}` is empty")));
             }
             for (ty, values) in map {
-                let sub = format!("{element}/{ty}");
+                let sub = format!("{element}/{}", escape_pointer(ty));
                 for (s, ptr) in string_list(values, at, &sub)? {
                     let bad = |why: &str| {
                         at.err(&ptr, format!("invalid principal in policy: `{element}` {ty} `{s}` {why}"))
@@ -735,7 +752,7 @@ fn parse_conditions(
         .ok_or_else(|| at.err("Condition", "`Condition` must be an object of operators"))?;
     let mut out = Vec::new();
     for (op_name, block) in ops {
-        let ptr = format!("Condition/{op_name}");
+        let ptr = format!("Condition/{}", escape_pointer(op_name));
         let operator = Operator::parse(op_name)
             .ok_or_else(|| at.err(&ptr, format!("unknown condition operator `{op_name}`")))?;
         let keys = block.as_object().ok_or_else(|| {
@@ -748,7 +765,7 @@ fn parse_conditions(
             return Err(at.err(&ptr, format!("`{op_name}` has no condition keys")));
         }
         for (key, values) in keys {
-            let kptr = format!("{ptr}/{key}");
+            let kptr = format!("{ptr}/{}", escape_pointer(key));
             if key.is_empty() || key.chars().any(char::is_whitespace) {
                 return Err(at.err(&kptr, format!("`{key}` is not a valid condition key")));
             }
@@ -944,6 +961,27 @@ mod tests {
                 e.message
             );
         }
+    }
+
+    #[test]
+    fn pointers_escape_keys_and_messages_use_the_right_article() {
+        let e = err(
+            r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"NumericEquals":{"aws:PrincipalTag/Dept~x":"ten"}}}}"#,
+            PolicyKind::Any,
+        );
+        assert_eq!(
+            e.pointer,
+            "/Statement/Condition/NumericEquals/aws:PrincipalTag~1Dept~0x"
+        );
+        let e = err(
+            r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}}"#,
+            PolicyKind::UserInline,
+        );
+        assert!(
+            e.message.contains("an inline user policy must not have"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
