@@ -790,7 +790,10 @@ fn delete_user(c: &Call) -> Result<String, QueryError> {
             "Cannot delete entity, must detach all policies first.",
         ));
     }
-    account_mut(st, account)?.users.remove(&key);
+    let removed = account_mut(st, account)?.users.remove(&key);
+    if let Some(u) = removed {
+        st.orphan_principal(&u.arn, &u.id);
+    }
     // Session credentials the user obtained (GetSessionToken) die with it.
     st.keys.retain(|_, k| match &k.owner {
         KeyOwner::Session(s) => {
@@ -1103,8 +1106,10 @@ fn delete_role(c: &Call) -> Result<String, QueryError> {
         ));
     }
     let role_id = role.id.clone();
+    let role_arn = role.arn.clone();
     let account = c.account;
     account_mut(st, account)?.roles.remove(&key);
+    st.orphan_principal(&role_arn, &role_id);
     // Its sessions can no longer be resolved; drop their keys.
     st.keys.retain(|_, k| match &k.owner {
         KeyOwner::Session(s) => {

@@ -517,6 +517,48 @@ impl State {
         out
     }
 
+    /// A deleted user or role leaves the policies that named it pointing at its unique ID, as
+    /// AWS stores them: the grant no longer applies, even to a new entity with the same name,
+    /// and the policy text shows the ID in place of the ARN.
+    pub fn orphan_principal(&mut self, arn: &str, unique_id: &str) {
+        use crate::policy::PrincipalEntry as E;
+        let rewrite = |stored: &mut StoredPolicy| {
+            let names_it = |e: &E| matches!(e, E::User(a) | E::Role(a) if a == arn);
+            let hit = stored.parsed.statements.iter().any(|st| {
+                st.principal
+                    .as_ref()
+                    .is_some_and(|p| p.entries.iter().any(names_it))
+            });
+            if !hit {
+                return;
+            }
+            let mut policy = (*stored.parsed).clone();
+            for st in &mut policy.statements {
+                if let Some(p) = &mut st.principal {
+                    for e in &mut p.entries {
+                        if names_it(e) {
+                            *e = E::OtherArn(unique_id.to_owned());
+                        }
+                    }
+                }
+            }
+            stored.parsed = Arc::new(policy);
+            stored.text = stored
+                .text
+                .replace(&format!("\"{arn}\""), &format!("\"{unique_id}\""));
+        };
+        for b in self.buckets.values_mut() {
+            if let Some(p) = &mut b.policy {
+                rewrite(p);
+            }
+        }
+        for acct in self.accounts.values_mut() {
+            for role in acct.roles.values_mut() {
+                rewrite(&mut role.trust);
+            }
+        }
+    }
+
     /// Issues temporary credentials; returns (access key, secret, token).
     pub fn issue_session(&mut self, session: Session) -> (String, String, String) {
         let id = ids::session_key_id();

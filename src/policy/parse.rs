@@ -707,6 +707,14 @@ fn aws_principal(s: &str) -> Result<PrincipalEntry, String> {
     if s.contains(['*', '?']) {
         return Err("uses a wildcard; only \"*\" alone may stand for everyone".to_owned());
     }
+    // A unique ID (what AWS shows for a deleted user or role): valid, but names nobody.
+    let unique_id = ["AIDA", "AROA"].iter().any(|p| s.starts_with(p))
+        && s.len() >= 16
+        && s.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    if unique_id {
+        return Ok(PrincipalEntry::OtherArn(s.to_owned()));
+    }
     let parts = crate::types::split_arn(s)
         .filter(|p| p[0] == "arn" && !p[1].is_empty())
         .ok_or_else(|| "is neither a 12-digit account ID nor an ARN".to_owned())?;

@@ -95,3 +95,114 @@ async fn users_keys_policies_and_authorization() {
     );
     assert!(role.role().unwrap().role_id().starts_with("AROA"));
 }
+
+#[tokio::test]
+async fn deleting_a_user_breaks_grants_even_if_it_is_recreated() {
+    use aws_sdk_s3::primitives::ByteStream;
+    let emu = Emu::default().await;
+    let iam_b = emu.iam(&Key::root("B"));
+    iam_b
+        .create_user()
+        .user_name("reader")
+        .send()
+        .await
+        .unwrap();
+    let s3a = emu.s3(&Key::root("A"));
+    s3a.create_bucket().bucket("grants").send().await.unwrap();
+    s3a.put_object()
+        .bucket("grants")
+        .key("k")
+        .body(ByteStream::from_static(b"v"))
+        .send()
+        .await
+        .unwrap();
+    let arn = format!("arn:aws:iam::{B}:user/reader");
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{arn}"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::grants/*"}}]}}"#
+    );
+    s3a.put_bucket_policy()
+        .bucket("grants")
+        .policy(&policy)
+        .send()
+        .await
+        .unwrap();
+    let read_all = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+    let make_reader = || async {
+        iam_b
+            .put_user_policy()
+            .user_name("reader")
+            .policy_name("read")
+            .policy_document(read_all)
+            .send()
+            .await
+            .unwrap();
+        let k = iam_b
+            .create_access_key()
+            .user_name("reader")
+            .send()
+            .await
+            .unwrap();
+        let k = k.access_key().unwrap();
+        Key::new(k.access_key_id(), k.secret_access_key())
+    };
+    let first = make_reader().await;
+    emu.s3(&first)
+        .get_object()
+        .bucket("grants")
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+
+    // Delete (keys and policies first) and recreate under the same name.
+    iam_b
+        .delete_access_key()
+        .user_name("reader")
+        .access_key_id(&first.id)
+        .send()
+        .await
+        .unwrap();
+    iam_b
+        .delete_user_policy()
+        .user_name("reader")
+        .policy_name("read")
+        .send()
+        .await
+        .unwrap();
+    iam_b
+        .delete_user()
+        .user_name("reader")
+        .send()
+        .await
+        .unwrap();
+    let shown = s3a
+        .get_bucket_policy()
+        .bucket("grants")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !shown.policy().unwrap().contains(&arn),
+        "the policy now shows the old unique ID"
+    );
+    assert!(
+        shown.policy().unwrap().contains("\"AIDA"),
+        "{:?}",
+        shown.policy()
+    );
+    iam_b
+        .create_user()
+        .user_name("reader")
+        .send()
+        .await
+        .unwrap();
+    let second = make_reader().await;
+    let r = emu
+        .s3(&second)
+        .get_object()
+        .bucket("grants")
+        .key("k")
+        .send()
+        .await;
+    assert_eq!(code(&r), "AccessDenied");
+}
