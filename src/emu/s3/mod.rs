@@ -105,6 +105,19 @@ fn no_such_bucket(name: &str) -> S3Error {
     )
 }
 
+/// Copies an object's stored checksums into an output DTO's `checksum_*` fields.
+macro_rules! fill_checksums {
+    ($out:expr, $c:expr) => {{
+        let c = $c;
+        $out.checksum_crc32 = c.crc32.clone();
+        $out.checksum_crc32c = c.crc32c.clone();
+        $out.checksum_crc64nvme = c.crc64nvme.clone();
+        $out.checksum_sha1 = c.sha1.clone();
+        $out.checksum_sha256 = c.sha256.clone();
+        $out.checksum_type = c.kind.clone().map(ChecksumType::from);
+    }};
+}
+
 struct Auth {
     emu: Arc<Emulator>,
 }
@@ -274,6 +287,28 @@ impl EmuS3 {
             Ok(()) => err(S3ErrorCode::NoSuchKey, "The specified key does not exist."),
             Err(_) => err(S3ErrorCode::AccessDenied, "Access Denied"),
         }
+    }
+
+    /// Looks up an object and authorizes `action` on it (404/403 for a missing key as S3
+    /// answers); returns a clone (cheap: the body is shared `Bytes`).
+    fn authorized_object(
+        &self,
+        call: &mut Call,
+        bucket: &str,
+        key: &str,
+        action: &str,
+        perm: Permission,
+    ) -> S3Result<st::Object> {
+        let state = self.emu.read();
+        let b = state
+            .buckets
+            .get(bucket)
+            .ok_or_else(|| no_such_bucket(bucket))?;
+        let Some(obj) = b.objects.get(key) else {
+            return Err(self.missing_key(call, b, key, action));
+        };
+        self.check_object(call, b, key, obj, action, perm)?;
+        Ok(obj.clone())
     }
 
     fn caller_account(call: &Call) -> S3Result<crate::types::AccountId> {
@@ -1215,25 +1250,13 @@ impl S3 for EmuS3 {
     ) -> S3Result<S3Response<GetObjectOutput>> {
         let mut call = self.call(&req);
         let input = &req.input;
-        let obj = {
-            let state = self.emu.read();
-            let b = state
-                .buckets
-                .get(&input.bucket)
-                .ok_or_else(|| no_such_bucket(&input.bucket))?;
-            let Some(obj) = b.objects.get(&input.key) else {
-                return Err(self.missing_key(&mut call, b, &input.key, "s3:GetObject"));
-            };
-            self.check_object(
-                &mut call,
-                b,
-                &input.key,
-                obj,
-                "s3:GetObject",
-                Permission::Read,
-            )?;
-            obj.clone()
-        };
+        let obj = self.authorized_object(
+            &mut call,
+            &input.bucket,
+            &input.key,
+            "s3:GetObject",
+            Permission::Read,
+        )?;
         check_conditions(
             &obj,
             input.if_match.as_ref(),
@@ -1288,12 +1311,7 @@ impl S3 for EmuS3 {
             &mut out.parts_count,
         );
         if want_checksum {
-            out.checksum_crc32 = obj.checksums.crc32.clone();
-            out.checksum_crc32c = obj.checksums.crc32c.clone();
-            out.checksum_crc64nvme = obj.checksums.crc64nvme.clone();
-            out.checksum_sha1 = obj.checksums.sha1.clone();
-            out.checksum_sha256 = obj.checksums.sha256.clone();
-            out.checksum_type = obj.checksums.kind.clone().map(ChecksumType::from);
+            fill_checksums!(out, &obj.checksums);
         }
         let resp = if range.is_some() {
             S3Response::with_status(out, http::StatusCode::PARTIAL_CONTENT)
@@ -1309,25 +1327,13 @@ impl S3 for EmuS3 {
     ) -> S3Result<S3Response<HeadObjectOutput>> {
         let mut call = self.call(&req);
         let input = &req.input;
-        let obj = {
-            let state = self.emu.read();
-            let b = state
-                .buckets
-                .get(&input.bucket)
-                .ok_or_else(|| no_such_bucket(&input.bucket))?;
-            let Some(obj) = b.objects.get(&input.key) else {
-                return Err(self.missing_key(&mut call, b, &input.key, "s3:GetObject"));
-            };
-            self.check_object(
-                &mut call,
-                b,
-                &input.key,
-                obj,
-                "s3:GetObject",
-                Permission::Read,
-            )?;
-            obj.clone()
-        };
+        let obj = self.authorized_object(
+            &mut call,
+            &input.bucket,
+            &input.key,
+            "s3:GetObject",
+            Permission::Read,
+        )?;
         check_conditions(
             &obj,
             input.if_match.as_ref(),
@@ -1361,12 +1367,7 @@ impl S3 for EmuS3 {
             &mut out.parts_count,
         );
         if want_checksum {
-            out.checksum_crc32 = obj.checksums.crc32.clone();
-            out.checksum_crc32c = obj.checksums.crc32c.clone();
-            out.checksum_crc64nvme = obj.checksums.crc64nvme.clone();
-            out.checksum_sha1 = obj.checksums.sha1.clone();
-            out.checksum_sha256 = obj.checksums.sha256.clone();
-            out.checksum_type = obj.checksums.kind.clone().map(ChecksumType::from);
+            fill_checksums!(out, &obj.checksums);
         }
         Ok(S3Response::new(out))
     }
@@ -1565,25 +1566,13 @@ impl S3 for EmuS3 {
         };
         let acl_req = acl_request(&req.headers)?;
         // Source: s3:GetObject for the same caller.
-        let src = {
-            let state = self.emu.read();
-            let b = state
-                .buckets
-                .get(&src_bucket)
-                .ok_or_else(|| no_such_bucket(&src_bucket))?;
-            let Some(obj) = b.objects.get(&src_key) else {
-                return Err(self.missing_key(&mut call, b, &src_key, "s3:GetObject"));
-            };
-            self.check_object(
-                &mut call,
-                b,
-                &src_key,
-                obj,
-                "s3:GetObject",
-                Permission::Read,
-            )?;
-            obj.clone()
-        };
+        let src = self.authorized_object(
+            &mut call,
+            &src_bucket,
+            &src_key,
+            "s3:GetObject",
+            Permission::Read,
+        )?;
         if let Some(c) = &input.copy_source_if_match {
             if !etag_matches(c, &src.etag) {
                 return Err(err(

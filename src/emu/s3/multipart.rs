@@ -306,25 +306,13 @@ impl EmuS3 {
                 ))
             }
         };
-        let src = {
-            let state = self.emu.read();
-            let b = state
-                .buckets
-                .get(&src_bucket)
-                .ok_or_else(|| no_such_bucket(&src_bucket))?;
-            let Some(obj) = b.objects.get(&src_key) else {
-                return Err(self.missing_key(&mut call, b, &src_key, "s3:GetObject"));
-            };
-            self.check_object(
-                &mut call,
-                b,
-                &src_key,
-                obj,
-                "s3:GetObject",
-                Permission::Read,
-            )?;
-            obj.clone()
-        };
+        let src = self.authorized_object(
+            &mut call,
+            &src_bucket,
+            &src_key,
+            "s3:GetObject",
+            Permission::Read,
+        )?;
         let mut call = self.call(&req);
         let alg = self.mp_check(
             &mut call,
@@ -775,24 +763,13 @@ impl EmuS3 {
                 "Object tags cannot be greater than 10",
             ));
         }
-        {
-            let state = self.emu.read();
-            let b = state
-                .buckets
-                .get(&input.bucket)
-                .ok_or_else(|| no_such_bucket(&input.bucket))?;
-            let Some(obj) = b.objects.get(&input.key) else {
-                return Err(self.missing_key(&mut call, b, &input.key, "s3:PutObjectTagging"));
-            };
-            self.check_object(
-                &mut call,
-                b,
-                &input.key,
-                obj,
-                "s3:PutObjectTagging",
-                Permission::Write,
-            )?;
-        }
+        self.authorized_object(
+            &mut call,
+            &input.bucket,
+            &input.key,
+            "s3:PutObjectTagging",
+            Permission::Write,
+        )?;
         if let Some(o) = self
             .emu
             .write()
@@ -811,19 +788,10 @@ impl EmuS3 {
     ) -> S3Result<S3Response<GetObjectTaggingOutput>> {
         let mut call = self.call(&req);
         let input = &req.input;
-        let state = self.emu.read();
-        let b = state
-            .buckets
-            .get(&input.bucket)
-            .ok_or_else(|| no_such_bucket(&input.bucket))?;
-        let Some(obj) = b.objects.get(&input.key) else {
-            return Err(self.missing_key(&mut call, b, &input.key, "s3:GetObjectTagging"));
-        };
-        self.check_object(
+        let obj = self.authorized_object(
             &mut call,
-            b,
+            &input.bucket,
             &input.key,
-            obj,
             "s3:GetObjectTagging",
             Permission::Read,
         )?;
@@ -846,24 +814,13 @@ impl EmuS3 {
     ) -> S3Result<S3Response<DeleteObjectTaggingOutput>> {
         let mut call = self.call(&req);
         let input = &req.input;
-        {
-            let state = self.emu.read();
-            let b = state
-                .buckets
-                .get(&input.bucket)
-                .ok_or_else(|| no_such_bucket(&input.bucket))?;
-            let Some(obj) = b.objects.get(&input.key) else {
-                return Err(self.missing_key(&mut call, b, &input.key, "s3:DeleteObjectTagging"));
-            };
-            self.check_object(
-                &mut call,
-                b,
-                &input.key,
-                obj,
-                "s3:DeleteObjectTagging",
-                Permission::Write,
-            )?;
-        }
+        self.authorized_object(
+            &mut call,
+            &input.bucket,
+            &input.key,
+            "s3:DeleteObjectTagging",
+            Permission::Write,
+        )?;
         if let Some(o) = self
             .emu
             .write()
