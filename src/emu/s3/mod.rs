@@ -382,11 +382,18 @@ fn acl_headers(headers: &http::HeaderMap) -> (Option<&str>, Vec<(Permission, &st
     (canned, grants)
 }
 
-async fn read_body(body: Option<StreamingBlob>) -> S3Result<Bytes> {
+/// Reads a request body into one buffer, sized up front from the declared length (up to
+/// 256 MiB, so a false length cannot reserve memory it never sends) to avoid regrowth copies
+/// and spare capacity.
+async fn read_body(body: Option<StreamingBlob>, length: Option<i64>) -> S3Result<Bytes> {
     let Some(body) = body else {
         return Ok(Bytes::new());
     };
-    let mut buf = BytesMut::new();
+    let hint = length
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(0)
+        .min(256 * 1024 * 1024);
+    let mut buf = BytesMut::with_capacity(hint);
     let mut stream = body;
     while let Some(chunk) = stream.try_next().await.map_err(|e| {
         let msg = e.to_string();
@@ -1176,7 +1183,7 @@ impl S3 for EmuS3 {
             }
             (b.owner, b.ownership())
         };
-        let body = read_body(input.body).await?;
+        let body = read_body(input.body, input.content_length).await?;
         let trailer = trailing_headers.as_ref().and_then(|t| t.take());
         let checksums = verify_checksums(&body, &headers, trailer.as_ref())?;
         let writer = writer.unwrap_or(bucket_owner);

@@ -254,7 +254,7 @@ impl EmuS3 {
             &input.upload_id,
             "s3:PutObject",
         )?;
-        let body = read_body(input.body).await?;
+        let body = read_body(input.body, input.content_length).await?;
         let trailer = trailing_headers.as_ref().and_then(|t| t.take());
         let mut checksums = verify_checksums(&body, &headers, trailer.as_ref())?;
         if let Some(a) = &alg {
