@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod copy;
 pub mod explain;
 pub mod serve;
 
@@ -19,6 +20,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Copy objects between two S3 locations, each side with its own identity.
+    Copy(copy::CopyArgs),
     /// Decide whether a request is allowed, as AWS would, and show which statements decided it.
     Explain(explain::ExplainArgs),
     /// Run the multi-account AWS emulator (S3, STS, IAM) on a local port.
@@ -29,6 +32,7 @@ pub enum Command {
 /// failure, 2 usage or configuration errors.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
+        Command::Copy(args) => copy::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Serve(args) => serve::run(&args),
     };

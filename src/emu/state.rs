@@ -165,7 +165,7 @@ pub struct Bucket {
     pub policy: Option<StoredPolicy>,
     pub public_access_block: Option<PublicAccessBlock>,
     pub acl: Acl,
-    pub objects: BTreeMap<String, Object>,
+    pub objects: BTreeMap<String, Arc<Object>>,
     pub uploads: BTreeMap<String, Upload>,
 }
 
@@ -180,7 +180,8 @@ impl Bucket {
     }
 }
 
-/// Full-object checksums, base64 as S3 returns them.
+/// Full-object checksums, base64 as S3 returns them (the form requests and responses use;
+/// objects store [`StoredChecksums`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Checksums {
     pub crc32: Option<String>,
@@ -192,13 +193,174 @@ pub struct Checksums {
     pub kind: Option<String>,
 }
 
-#[derive(Clone, Debug)]
-pub struct Object {
-    pub body: Bytes,
-    pub etag: String,
-    pub last_modified: SystemTime,
-    pub owner: AccountId,
-    pub acl: Acl,
+/// One checksum's raw digest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Digest {
+    Crc32([u8; 4]),
+    Crc32c([u8; 4]),
+    Crc64Nvme([u8; 8]),
+    Sha1(Box<[u8; 20]>),
+    Sha256(Box<[u8; 32]>),
+}
+
+impl Digest {
+    fn from_b64(alg: usize, text: &str) -> Option<Digest> {
+        use base64::Engine;
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .ok()?;
+        Some(match alg {
+            0 => Digest::Crc32(raw.try_into().ok()?),
+            1 => Digest::Crc32c(raw.try_into().ok()?),
+            2 => Digest::Crc64Nvme(raw.try_into().ok()?),
+            3 => Digest::Sha1(Box::new(raw.try_into().ok()?)),
+            4 => Digest::Sha256(Box::new(raw.try_into().ok()?)),
+            _ => return None,
+        })
+    }
+
+    fn b64(&self) -> String {
+        use base64::Engine;
+        let raw: &[u8] = match self {
+            Digest::Crc32(d) | Digest::Crc32c(d) => d,
+            Digest::Crc64Nvme(d) => d,
+            Digest::Sha1(d) => d.as_slice(),
+            Digest::Sha256(d) => d.as_slice(),
+        };
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    }
+
+    /// The slot of [`Checksums`] this digest fills.
+    fn slot(checksums: &mut Checksums, alg: usize) -> &mut Option<String> {
+        match alg {
+            0 => &mut checksums.crc32,
+            1 => &mut checksums.crc32c,
+            2 => &mut checksums.crc64nvme,
+            3 => &mut checksums.sha1,
+            _ => &mut checksums.sha256,
+        }
+    }
+
+    fn alg(&self) -> usize {
+        match self {
+            Digest::Crc32(_) => 0,
+            Digest::Crc32c(_) => 1,
+            Digest::Crc64Nvme(_) => 2,
+            Digest::Sha1(_) => 3,
+            Digest::Sha256(_) => 4,
+        }
+    }
+}
+
+/// An object's checksums, compact: the usual single full-object or composite checksum as raw
+/// bytes (no heap for the CRCs), anything else as the full [`Checksums`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum StoredChecksums {
+    #[default]
+    None,
+    /// One `FULL_OBJECT` checksum.
+    Full(Digest),
+    /// One `COMPOSITE` checksum of this many parts (shown as `BASE64-N`).
+    Composite(Digest, u16),
+    /// Any other combination.
+    Other(Box<Checksums>),
+}
+
+impl StoredChecksums {
+    /// The compact form of `c` (exact: [`StoredChecksums::expand`] gives `c` back).
+    pub fn from_checksums(c: &Checksums) -> StoredChecksums {
+        if *c == Checksums::default() {
+            return StoredChecksums::None;
+        }
+        let compact = (|| {
+            let values = [&c.crc32, &c.crc32c, &c.crc64nvme, &c.sha1, &c.sha256];
+            let mut set = values
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| v.as_deref().map(|v| (i, v)));
+            let (alg, text) = set.next()?;
+            if set.next().is_some() {
+                return None;
+            }
+            match c.kind.as_deref()? {
+                "FULL_OBJECT" => Some(StoredChecksums::Full(Digest::from_b64(alg, text)?)),
+                "COMPOSITE" => {
+                    let (b64, n) = text.rsplit_once('-')?;
+                    let n: u16 = n.parse().ok()?;
+                    Some(StoredChecksums::Composite(Digest::from_b64(alg, b64)?, n))
+                }
+                _ => None,
+            }
+        })();
+        match compact {
+            Some(s) if s.expand() == *c => s,
+            _ => StoredChecksums::Other(Box::new(c.clone())),
+        }
+    }
+
+    /// The checksums as S3 shows them.
+    pub fn expand(&self) -> Checksums {
+        let mut out = Checksums::default();
+        match self {
+            StoredChecksums::None => {}
+            StoredChecksums::Full(d) => {
+                *Digest::slot(&mut out, d.alg()) = Some(d.b64());
+                out.kind = Some("FULL_OBJECT".to_owned());
+            }
+            StoredChecksums::Composite(d, n) => {
+                *Digest::slot(&mut out, d.alg()) = Some(format!("{}-{n}", d.b64()));
+                out.kind = Some("COMPOSITE".to_owned());
+            }
+            StoredChecksums::Other(c) => out = (**c).clone(),
+        }
+        out
+    }
+}
+
+/// An entity tag: the MD5 of the body, or for a multipart upload the MD5 of the parts' MD5s
+/// and the part count (`"HEX-N"`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Etag {
+    pub md5: [u8; 16],
+    /// 0 for a single-part object.
+    pub parts: u16,
+}
+
+impl Etag {
+    /// The single-part ETag of a body.
+    pub fn of(body: &[u8]) -> Etag {
+        use s3s::crypto::Checksum;
+        Etag {
+            md5: s3s::crypto::Md5::checksum(body),
+            parts: 0,
+        }
+    }
+
+    /// Unquoted: `HEX` or `HEX-N`.
+    pub fn hex(&self) -> String {
+        let mut s = hex::encode(self.md5);
+        if self.parts > 0 {
+            s.push('-');
+            s.push_str(&self.parts.to_string());
+        }
+        s
+    }
+
+    /// Quoted, as the `ETag` header shows it.
+    pub fn quoted(&self) -> String {
+        format!("\"{}\"", self.hex())
+    }
+
+    /// Whether an ETag as a client sends it (quoted or not) names this one.
+    pub fn matches(&self, text: &str) -> bool {
+        text.trim_matches('"') == self.hex()
+    }
+}
+
+/// The rarely set parts of an object: system and user metadata, tags, storage class,
+/// encryption, part sizes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ObjectExtra {
     pub content_type: Option<String>,
     pub content_encoding: Option<String>,
     pub content_disposition: Option<String>,
@@ -210,8 +372,108 @@ pub struct Object {
     pub storage_class: Option<String>,
     pub sse: Option<String>,
     pub sse_kms_key_id: Option<String>,
-    pub checksums: Checksums,
+    /// Part sizes, for objects completed from a multipart upload.
     pub parts: Option<Vec<u64>>,
+}
+
+static NO_EXTRA: ObjectExtra = ObjectExtra {
+    content_type: None,
+    content_encoding: None,
+    content_disposition: None,
+    content_language: None,
+    cache_control: None,
+    expires: None,
+    metadata: BTreeMap::new(),
+    tags: Vec::new(),
+    storage_class: None,
+    sse: None,
+    sse_kms_key_id: None,
+    parts: None,
+};
+
+/// A stored object: kept small (buckets hold it behind an `Arc`, so reads share it) — the
+/// body, the ETag as raw MD5, time, owner, the ACL only when it says more than "the owner has
+/// FULL_CONTROL", compact checksums, and everything rarely set in one optional box.
+#[derive(Clone, Debug)]
+pub struct Object {
+    pub body: Bytes,
+    pub etag: Etag,
+    pub last_modified: SystemTime,
+    pub owner: AccountId,
+    /// `None`: the owner's FULL_CONTROL only (what a write without an ACL, or with `private`,
+    /// stores). See [`Object::acl`].
+    pub acl: Option<Box<Acl>>,
+    pub checksums: StoredChecksums,
+    /// `None` when everything in it is unset.
+    pub extra: Option<Box<ObjectExtra>>,
+}
+
+impl Object {
+    /// A new object with an owner-only ACL and nothing else set.
+    pub fn new(body: Bytes, owner: AccountId, last_modified: SystemTime) -> Object {
+        Object {
+            etag: Etag::of(&body),
+            body,
+            last_modified,
+            owner,
+            acl: None,
+            checksums: StoredChecksums::None,
+            extra: None,
+        }
+    }
+
+    /// The rarely set fields (all unset when the object has none).
+    pub fn extra(&self) -> &ObjectExtra {
+        self.extra.as_deref().unwrap_or(&NO_EXTRA)
+    }
+
+    /// Replaces the rarely set fields (dropping the box when all are unset).
+    pub fn set_extra(&mut self, extra: ObjectExtra) {
+        self.extra = (extra != NO_EXTRA).then(|| Box::new(extra));
+    }
+
+    /// Edits the rarely set fields.
+    pub fn edit_extra(&mut self, f: impl FnOnce(&mut ObjectExtra)) {
+        let mut e = self.extra.take().map(|b| *b).unwrap_or_default();
+        f(&mut e);
+        self.set_extra(e);
+    }
+
+    pub fn tags(&self) -> &[(String, String)] {
+        &self.extra().tags
+    }
+
+    /// The ACL in full (the owner-only default materialized).
+    pub fn acl(&self) -> std::borrow::Cow<'_, Acl> {
+        match &self.acl {
+            Some(a) => std::borrow::Cow::Borrowed(a),
+            None => std::borrow::Cow::Owned(owner_only_acl(self.owner)),
+        }
+    }
+
+    /// Stores an ACL (as `None` when it is the owner-only default).
+    pub fn set_acl(&mut self, acl: Acl) {
+        self.acl = compact_acl(acl, self.owner);
+    }
+}
+
+/// The ACL of a resource whose owner has FULL_CONTROL and nobody else anything.
+pub fn owner_only_acl(owner: AccountId) -> Acl {
+    Acl {
+        owner,
+        grants: vec![super::acl::Grant::user(
+            &owner.canonical_user_id(),
+            super::acl::Permission::FullControl,
+        )],
+    }
+}
+
+/// `None` for the owner-only default ACL of `owner`, the ACL otherwise.
+pub fn compact_acl(acl: Acl, owner: AccountId) -> Option<Box<Acl>> {
+    let default = acl.owner == owner
+        && matches!(acl.grants.as_slice(), [g] if g.permission == super::acl::Permission::FullControl
+            && g.grantee == super::acl::Grantee::CanonicalUser(owner.canonical_user_id()));
+    (!default).then(|| Box::new(acl))
 }
 
 #[derive(Clone, Debug)]
@@ -221,17 +483,20 @@ pub struct Upload {
     pub initiator: AccountId,
     pub initiator_arn: String,
     pub owner: AccountId,
-    pub acl: Acl,
     pub created: SystemTime,
+    /// The object to be completed (ACL, metadata, tags, the checksum type).
     pub template: Object,
     pub parts: BTreeMap<i32, Part>,
     pub checksum_algorithm: Option<String>,
+    /// The ACL condition keys (`s3:x-amz-acl`, `s3:x-amz-grant-*`) of CreateMultipartUpload:
+    /// later steps of the upload carry them, so ACL conditions judge the upload as a whole.
+    pub acl_keys: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug)]
 pub struct Part {
     pub body: Bytes,
-    pub etag: String,
+    pub etag: Etag,
     pub last_modified: SystemTime,
     pub checksums: Checksums,
 }

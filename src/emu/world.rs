@@ -15,8 +15,8 @@ use serde::Deserialize;
 use super::acl::{self, AclRequest, ObjectOwnership};
 use super::ids;
 use super::state::{
-    AccessKey, Bucket, KeyOwner, ManagedPolicy, Object, PublicAccessBlock, Role, State,
-    StoredPolicy, User,
+    AccessKey, Bucket, KeyOwner, ManagedPolicy, Object, ObjectExtra, PublicAccessBlock, Role,
+    State, StoredChecksums, StoredPolicy, User,
 };
 use crate::policy::PolicyKind;
 use crate::types::AccountId;
@@ -576,27 +576,16 @@ impl World {
                 }
                 (None, None) => bytes::Bytes::new(),
             };
-            let obj = Object {
-                etag: super::s3::md5_etag(&body),
-                checksums: super::s3::full_checksums(&body),
-                body,
-                last_modified: now,
-                owner: obj_owner,
-                acl: acl::build(&acl_req, obj_owner, owner, &canonical_of),
+            let mut obj = Object::new(body, obj_owner, now);
+            obj.checksums = StoredChecksums::from_checksums(&super::s3::full_checksums(&obj.body));
+            obj.acl = super::s3::object_acl(&acl_req, obj_owner, owner);
+            obj.set_extra(ObjectExtra {
                 content_type: o.content_type.clone(),
-                content_encoding: None,
-                content_disposition: None,
-                content_language: None,
-                cache_control: None,
-                expires: None,
-                metadata: BTreeMap::new(),
-                tags: Vec::new(),
-                storage_class: None,
-                sse: None,
-                sse_kms_key_id: None,
-                parts: None,
-            };
-            bucket.objects.insert(o.key.clone(), obj);
+                ..ObjectExtra::default()
+            });
+            bucket
+                .objects
+                .insert(o.key.clone(), std::sync::Arc::new(obj));
         }
         st.buckets.insert(b.name.clone(), bucket);
         Ok(())

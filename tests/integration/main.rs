@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cli_walkthroughs;
+mod copy_cli;
 mod emu_basics;
 mod emu_iam;
 mod emu_multipart;

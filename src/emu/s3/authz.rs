@@ -22,8 +22,11 @@ use crate::types::AccountId;
 pub enum Target<'a> {
     /// The bucket itself, or a write into it (PutObject, DeleteObject): bucket policy + bucket ACL.
     Bucket,
-    /// An existing object: owner-dependent, object ACL.
-    Object { owner: AccountId, acl: &'a Acl },
+    /// An existing object: owner-dependent, object ACL (`None`: the owner's FULL_CONTROL only).
+    Object {
+        owner: AccountId,
+        acl: Option<&'a Acl>,
+    },
 }
 
 /// An allow or the S3 error to answer with.
@@ -72,9 +75,9 @@ pub fn check(
     let pab = bucket.pab();
     let enforced = bucket.ownership() == ObjectOwnership::BucketOwnerEnforced;
     let (resource_owner, acl) = match target {
-        Target::Bucket => (owner, &bucket.acl),
+        Target::Bucket => (owner, Some(&bucket.acl)),
         // With ACLs disabled the bucket owner owns every object.
-        Target::Object { .. } if enforced => (owner, &bucket.acl),
+        Target::Object { .. } if enforced => (owner, Some(&bucket.acl)),
         Target::Object { owner: o, acl } => (o, acl),
     };
     let policy = bucket
@@ -101,10 +104,10 @@ pub fn check(
     }
     // The ACL path (ACLs are ignored under BucketOwnerEnforced).
     if !enforced {
-        let acl = if pab.ignore_public_acls {
-            without_public(acl)
-        } else {
-            acl.clone()
+        let acl = match acl {
+            None => super::super::state::owner_only_acl(resource_owner),
+            Some(acl) if pab.ignore_public_acls => without_public(acl),
+            Some(acl) => acl.clone(),
         };
         let canonical = caller.principal.canonical_id.as_deref();
         let owner_canonical = resource_owner.canonical_user_id();

@@ -16,10 +16,11 @@ use s3s::auth::{S3Auth, SecretKey};
 use s3s::dto::*;
 use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result, S3};
 
-use super::acl::{self, AclRequest, ObjectOwnership, Permission};
+use super::acl::{self, Acl, AclRequest, CannedAcl, ObjectOwnership, Permission};
 use super::state::{self as st, Caller, KeyError, PublicAccessBlock, StoredPolicy};
 use super::{Emulator, RequestMeta};
 use crate::policy::{Context, PolicyKind, PrincipalKind};
+use crate::types::AccountId;
 use authz::Target;
 
 /// Builds the `s3s` service for an emulator.
@@ -76,6 +77,18 @@ pub fn md5_etag(body: &[u8]) -> String {
 fn b64(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// The ACL stored on a new object: `None` for the owner-only default (no ACL asked for,
+/// `private`, or an ACL that comes to the same).
+pub fn object_acl(req: &AclRequest, owner: AccountId, bucket_owner: AccountId) -> Option<Box<Acl>> {
+    match req {
+        AclRequest::None | AclRequest::Canned(CannedAcl::Private) => None,
+        _ => st::compact_acl(
+            acl::build(req, owner, bucket_owner, &|a| a.canonical_user_id()),
+            owner,
+        ),
+    }
 }
 
 /// The checksum S3 adds to objects uploaded without one: full-object CRC64NVME.
@@ -250,14 +263,14 @@ impl EmuS3 {
         perm: Permission,
     ) -> S3Result<()> {
         call.ctx.set("s3:ResourceAccount", bucket.owner.as_str());
-        for (k, v) in &obj.tags {
+        for (k, v) in obj.tags() {
             call.ctx
                 .set(&format!("s3:ExistingObjectTag/{k}"), v.as_str());
         }
         let arn = actions::arn(&bucket.name, Some(key));
         let target = Target::Object {
             owner: obj.owner,
-            acl: &obj.acl,
+            acl: obj.acl.as_deref(),
         };
         authz::check(
             &self.emu,
@@ -290,7 +303,7 @@ impl EmuS3 {
     }
 
     /// Looks up an object and authorizes `action` on it (404/403 for a missing key as S3
-    /// answers); returns a clone (cheap: the body is shared `Bytes`).
+    /// answers); returns the stored record (shared, not copied).
     fn authorized_object(
         &self,
         call: &mut Call,
@@ -298,7 +311,7 @@ impl EmuS3 {
         key: &str,
         action: &str,
         perm: Permission,
-    ) -> S3Result<st::Object> {
+    ) -> S3Result<Arc<st::Object>> {
         let state = self.emu.read();
         let b = state
             .buckets
@@ -511,7 +524,7 @@ fn url_encode_key(k: &str) -> String {
 
 /// One page of a listing in S3's byte order.
 struct Page {
-    contents: Vec<(String, st::Object)>,
+    contents: Vec<(String, Arc<st::Object>)>,
     prefixes: Vec<String>,
     truncated: bool,
     last: Option<String>,
@@ -579,10 +592,11 @@ fn object_dto(key: &str, o: &st::Object, owner: bool, encode: bool) -> Object {
             key.to_owned()
         }),
         last_modified: Some(ts(o.last_modified)),
-        e_tag: Some(ETag::Strong(o.etag.trim_matches('"').to_owned())),
+        e_tag: Some(ETag::Strong(o.etag.hex())),
         size: Some(o.body.len() as i64),
         storage_class: Some(ObjectStorageClass::from(
-            o.storage_class
+            o.extra()
+                .storage_class
                 .clone()
                 .unwrap_or_else(|| "STANDARD".to_owned()),
         )),
@@ -1194,18 +1208,15 @@ impl S3 for EmuS3 {
             bucket_owner,
             &bucket_owner.canonical_user_id(),
         );
-        let acl = acl::build(&acl_req, owner, bucket_owner, &|a| a.canonical_user_id());
         let tags = input
             .tagging
             .as_deref()
             .map(actions::parse_tagging)
             .unwrap_or_default();
-        let etag = md5_etag(&body);
-        let obj = st::Object {
-            etag: etag.clone(),
-            last_modified: SystemTime::now(),
-            owner,
-            acl,
+        let mut obj = st::Object::new(body, owner, SystemTime::now());
+        obj.acl = object_acl(&acl_req, owner, bucket_owner);
+        obj.checksums = st::StoredChecksums::from_checksums(&checksums);
+        obj.set_extra(st::ObjectExtra {
             content_type: input.content_type.clone(),
             content_encoding: input.content_encoding.clone(),
             content_disposition: input.content_disposition.clone(),
@@ -1224,10 +1235,9 @@ impl S3 for EmuS3 {
                 .as_ref()
                 .map(|s| s.as_str().to_owned()),
             sse_kms_key_id: input.ssekms_key_id.clone(),
-            checksums: checksums.clone(),
             parts: None,
-            body,
-        };
+        });
+        let etag = obj.etag;
         let size = obj.body.len() as i64;
         {
             let mut state = self.emu.write();
@@ -1235,10 +1245,10 @@ impl S3 for EmuS3 {
                 .buckets
                 .get_mut(&name)
                 .ok_or_else(|| no_such_bucket(&name))?;
-            b.objects.insert(key, obj);
+            b.objects.insert(key, Arc::new(obj));
         }
         Ok(S3Response::new(PutObjectOutput {
-            e_tag: Some(ETag::Strong(etag.trim_matches('"').to_owned())),
+            e_tag: Some(ETag::Strong(etag.hex())),
             checksum_crc32: checksums.crc32,
             checksum_crc32c: checksums.crc32c,
             checksum_crc64nvme: checksums.crc64nvme,
@@ -1298,7 +1308,7 @@ impl S3 for EmuS3 {
             content_range: range.clone(),
             body: Some(StreamingBlob::from(s3s::Body::from(body))),
             accept_ranges: Some("bytes".to_owned()),
-            tag_count: (!obj.tags.is_empty()).then_some(obj.tags.len() as i32),
+            tag_count: (!obj.tags().is_empty()).then_some(obj.tags().len() as i32),
             ..GetObjectOutput::default()
         };
         fill_object_headers(
@@ -1318,7 +1328,7 @@ impl S3 for EmuS3 {
             &mut out.parts_count,
         );
         if want_checksum {
-            fill_checksums!(out, &obj.checksums);
+            fill_checksums!(out, &obj.checksums.expand());
         }
         let resp = if range.is_some() {
             S3Response::with_status(out, http::StatusCode::PARTIAL_CONTENT)
@@ -1374,7 +1384,7 @@ impl S3 for EmuS3 {
             &mut out.parts_count,
         );
         if want_checksum {
-            fill_checksums!(out, &obj.checksums);
+            fill_checksums!(out, &obj.checksums.expand());
         }
         Ok(S3Response::new(out))
     }
@@ -1620,21 +1630,23 @@ impl S3 for EmuS3 {
             .metadata_directive
             .as_ref()
             .is_some_and(|d| d.as_str() == "REPLACE");
-        let mut obj = src.clone();
+        let mut obj = (*src).clone();
         obj.owner = owner;
-        obj.acl = acl::build(&acl_req, owner, bucket_owner, &|a| a.canonical_user_id());
+        obj.acl = object_acl(&acl_req, owner, bucket_owner);
         obj.last_modified = SystemTime::now();
         if replace {
-            obj.content_type = input.content_type.clone();
-            obj.content_encoding = input.content_encoding.clone();
-            obj.content_disposition = input.content_disposition.clone();
-            obj.content_language = input.content_language.clone();
-            obj.cache_control = input.cache_control.clone();
-            obj.metadata = input
-                .metadata
-                .clone()
-                .map(|m| m.into_iter().collect())
-                .unwrap_or_default();
+            obj.edit_extra(|e| {
+                e.content_type = input.content_type.clone();
+                e.content_encoding = input.content_encoding.clone();
+                e.content_disposition = input.content_disposition.clone();
+                e.content_language = input.content_language.clone();
+                e.cache_control = input.cache_control.clone();
+                e.metadata = input
+                    .metadata
+                    .clone()
+                    .map(|m| m.into_iter().collect())
+                    .unwrap_or_default();
+            });
         } else if src_bucket == input.bucket && src_key == input.key {
             return Err(err(
                 S3ErrorCode::InvalidRequest,
@@ -1646,28 +1658,32 @@ impl S3 for EmuS3 {
             .as_ref()
             .is_some_and(|d| d.as_str() == "REPLACE")
         {
-            obj.tags = input
+            let tags = input
                 .tagging
                 .as_deref()
                 .map(actions::parse_tagging)
                 .unwrap_or_default();
+            obj.edit_extra(|e| e.tags = tags);
         }
         if let Some(sc) = &input.storage_class {
-            obj.storage_class = Some(sc.as_str().to_owned());
+            obj.edit_extra(|e| e.storage_class = Some(sc.as_str().to_owned()));
         }
         if let Some(sse) = &input.server_side_encryption {
-            obj.sse = Some(sse.as_str().to_owned());
-            obj.sse_kms_key_id = input.ssekms_key_id.clone();
+            obj.edit_extra(|e| {
+                e.sse = Some(sse.as_str().to_owned());
+                e.sse_kms_key_id = input.ssekms_key_id.clone();
+            });
         }
+        let checksums = obj.checksums.expand();
         let result = CopyObjectResult {
-            e_tag: Some(ETag::Strong(obj.etag.trim_matches('"').to_owned())),
+            e_tag: Some(ETag::Strong(obj.etag.hex())),
             last_modified: Some(ts(obj.last_modified)),
-            checksum_crc32: obj.checksums.crc32.clone(),
-            checksum_crc32c: obj.checksums.crc32c.clone(),
-            checksum_crc64nvme: obj.checksums.crc64nvme.clone(),
-            checksum_sha1: obj.checksums.sha1.clone(),
-            checksum_sha256: obj.checksums.sha256.clone(),
-            checksum_type: obj.checksums.kind.clone().map(ChecksumType::from),
+            checksum_crc32: checksums.crc32,
+            checksum_crc32c: checksums.crc32c,
+            checksum_crc64nvme: checksums.crc64nvme,
+            checksum_sha1: checksums.sha1,
+            checksum_sha256: checksums.sha256,
+            checksum_type: checksums.kind.map(ChecksumType::from),
         };
         {
             let mut state = self.emu.write();
@@ -1675,7 +1691,7 @@ impl S3 for EmuS3 {
                 .buckets
                 .get_mut(&input.bucket)
                 .ok_or_else(|| no_such_bucket(&input.bucket))?;
-            b.objects.insert(input.key.clone(), obj);
+            b.objects.insert(input.key.clone(), Arc::new(obj));
         }
         Ok(S3Response::new(CopyObjectOutput {
             copy_object_result: Some(result),
@@ -1708,7 +1724,7 @@ impl S3 for EmuS3 {
         let shown = if b.ownership() == ObjectOwnership::BucketOwnerEnforced {
             acl::enforced_view(b.owner, &|a| a.canonical_user_id())
         } else {
-            obj.acl.clone()
+            obj.acl().into_owned()
         };
         let (owner, grants) = acl::to_dto(&shown, &|a| a.canonical_user_id());
         Ok(S3Response::new(GetObjectAclOutput {
@@ -1750,7 +1766,7 @@ impl S3 for EmuS3 {
                 Permission::WriteAcp,
             )?;
             authz::refuse_public_acl(b.pab(), acl::is_public_request(&acl_req))?;
-            acl::build(&acl_req, obj.owner, b.owner, &|a| a.canonical_user_id())
+            object_acl(&acl_req, obj.owner, b.owner)
         };
         if let Some(o) = self
             .emu
@@ -1759,7 +1775,7 @@ impl S3 for EmuS3 {
             .get_mut(&input.bucket)
             .and_then(|b| b.objects.get_mut(&input.key))
         {
-            o.acl = new_acl;
+            Arc::make_mut(o).acl = new_acl;
         }
         Ok(S3Response::new(PutObjectAclOutput::default()))
     }
@@ -1865,24 +1881,27 @@ fn fill_object_headers(
     kms: &mut Option<SSEKMSKeyId>,
     parts: &mut Option<PartsCount>,
 ) {
-    *e_tag = Some(ETag::Strong(obj.etag.trim_matches('"').to_owned()));
+    *e_tag = Some(ETag::Strong(obj.etag.hex()));
     *last_modified = Some(ts(obj.last_modified));
-    *content_type = obj.content_type.clone();
-    *content_encoding = obj.content_encoding.clone();
-    *content_disposition = obj.content_disposition.clone();
-    *content_language = obj.content_language.clone();
-    *cache_control = obj.cache_control.clone();
-    *metadata = (!obj.metadata.is_empty()).then(|| obj.metadata.clone().into_iter().collect());
-    *storage_class = obj.storage_class.clone().map(StorageClass::from);
-    *sse = obj.sse.clone().map(ServerSideEncryption::from);
-    *kms = obj.sse_kms_key_id.clone();
-    *parts = obj.parts.as_ref().map(|p| p.len() as i32);
+    let Some(x) = obj.extra.as_deref() else {
+        return;
+    };
+    *content_type = x.content_type.clone();
+    *content_encoding = x.content_encoding.clone();
+    *content_disposition = x.content_disposition.clone();
+    *content_language = x.content_language.clone();
+    *cache_control = x.cache_control.clone();
+    *metadata = (!x.metadata.is_empty()).then(|| x.metadata.clone().into_iter().collect());
+    *storage_class = x.storage_class.clone().map(StorageClass::from);
+    *sse = x.sse.clone().map(ServerSideEncryption::from);
+    *kms = x.sse_kms_key_id.clone();
+    *parts = x.parts.as_ref().map(|p| p.len() as i32);
 }
 
-fn etag_matches(cond: &ETagCondition, etag: &str) -> bool {
+fn etag_matches(cond: &ETagCondition, etag: &st::Etag) -> bool {
     match cond {
         ETagCondition::Any => true,
-        ETagCondition::ETag(e) => e.value() == etag.trim_matches('"'),
+        ETagCondition::ETag(e) => etag.matches(e.value()),
     }
 }
 

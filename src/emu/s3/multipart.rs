@@ -7,6 +7,7 @@
 //! `s3:GetObject` on the source. The minimum part size (5 MiB on AWS) is an emulator option so
 //! tests can use small parts.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use bytes::{Bytes, BytesMut};
@@ -16,7 +17,7 @@ use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 use super::super::acl::{self, ObjectOwnership, Permission};
 use super::super::state as st;
 use super::{
-    acl_error, acl_request, b64, err, md5_etag, no_such_bucket, read_body, ts, verify_checksums,
+    acl_error, acl_request, b64, err, no_such_bucket, object_acl, read_body, ts, verify_checksums,
     EmuS3,
 };
 
@@ -115,12 +116,20 @@ impl EmuS3 {
             .checksum_type
             .as_ref()
             .is_some_and(|t| t.as_str() == "FULL_OBJECT");
-        let template = st::Object {
-            body: Bytes::new(),
-            etag: String::new(),
-            last_modified: SystemTime::now(),
-            owner,
-            acl: acl::build(&acl_req, owner, bucket_owner, &|a| a.canonical_user_id()),
+        let mut template = st::Object::new(Bytes::new(), owner, SystemTime::now());
+        template.acl = object_acl(&acl_req, owner, bucket_owner);
+        template.checksums = st::StoredChecksums::from_checksums(&st::Checksums {
+            kind: alg.as_ref().map(|_| {
+                if full_object {
+                    "FULL_OBJECT"
+                } else {
+                    "COMPOSITE"
+                }
+                .to_owned()
+            }),
+            ..st::Checksums::default()
+        });
+        template.set_extra(st::ObjectExtra {
             content_type: input.content_type.clone(),
             content_encoding: input.content_encoding.clone(),
             content_disposition: input.content_disposition.clone(),
@@ -143,19 +152,8 @@ impl EmuS3 {
                 .as_ref()
                 .map(|s| s.as_str().to_owned()),
             sse_kms_key_id: input.ssekms_key_id.clone(),
-            checksums: st::Checksums {
-                kind: alg.as_ref().map(|_| {
-                    if full_object {
-                        "FULL_OBJECT"
-                    } else {
-                        "COMPOSITE"
-                    }
-                    .to_owned()
-                }),
-                ..st::Checksums::default()
-            },
             parts: None,
-        };
+        });
         let id = upload_id();
         let upload = st::Upload {
             id: id.clone(),
@@ -163,11 +161,25 @@ impl EmuS3 {
             initiator: writer,
             initiator_arn: call.caller.principal.arn.clone(),
             owner,
-            acl: template.acl.clone(),
             created: SystemTime::now(),
             template,
             parts: Default::default(),
             checksum_algorithm: alg.clone(),
+            acl_keys: [
+                "x-amz-acl",
+                "x-amz-grant-read",
+                "x-amz-grant-read-acp",
+                "x-amz-grant-write-acp",
+                "x-amz-grant-full-control",
+            ]
+            .iter()
+            .filter_map(|h| {
+                req.headers
+                    .get(*h)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| (format!("s3:{h}"), v.to_owned()))
+            })
+            .collect(),
         };
         let mut state = self.emu.write();
         let b = state
@@ -210,12 +222,15 @@ impl EmuS3 {
             .buckets
             .get(bucket)
             .ok_or_else(|| no_such_bucket(bucket))?;
-        self.check_bucket(call, b, action, Some(key), Permission::Write)?;
         let u = b
             .uploads
             .get(upload)
             .filter(|u| u.key == key)
             .ok_or_else(no_such_upload)?;
+        for (k, v) in &u.acl_keys {
+            call.ctx.set(k, v.as_str());
+        }
+        self.check_bucket(call, b, action, Some(key), Permission::Write)?;
         Ok(u.checksum_algorithm.clone())
     }
 
@@ -262,10 +277,10 @@ impl EmuS3 {
                 set_checksum(&mut checksums, a, part_checksum(a, &body));
             }
         }
-        let etag = md5_etag(&body);
+        let etag = st::Etag::of(&body);
         let part = st::Part {
             body,
-            etag: etag.clone(),
+            etag,
             last_modified: SystemTime::now(),
             checksums: checksums.clone(),
         };
@@ -273,7 +288,7 @@ impl EmuS3 {
         let only =
             |name: &str| alg.as_deref() == Some(name) || (alg.is_none() && name != "CRC64NVME");
         Ok(S3Response::new(UploadPartOutput {
-            e_tag: Some(ETag::Strong(etag.trim_matches('"').to_owned())),
+            e_tag: Some(ETag::Strong(etag.hex())),
             checksum_crc32: checksums.crc32.filter(|_| only("CRC32")),
             checksum_crc32c: checksums.crc32c.filter(|_| only("CRC32C")),
             checksum_crc64nvme: checksums
@@ -359,7 +374,7 @@ impl EmuS3 {
         if let Some(a) = &alg {
             set_checksum(&mut checksums, a, part_checksum(a, &body));
         }
-        let etag = md5_etag(&body);
+        let etag = st::Etag::of(&body);
         let now = SystemTime::now();
         self.store_part(
             &input.bucket,
@@ -367,14 +382,14 @@ impl EmuS3 {
             input.part_number,
             st::Part {
                 body,
-                etag: etag.clone(),
+                etag,
                 last_modified: now,
                 checksums: checksums.clone(),
             },
         )?;
         Ok(S3Response::new(UploadPartCopyOutput {
             copy_part_result: Some(CopyPartResult {
-                e_tag: Some(ETag::Strong(etag.trim_matches('"').to_owned())),
+                e_tag: Some(ETag::Strong(etag.hex())),
                 last_modified: Some(ts(now)),
                 checksum_crc32: checksums.crc32,
                 checksum_crc32c: checksums.crc32c,
@@ -435,7 +450,7 @@ impl EmuS3 {
             prev = n;
             let part = upload.parts.get(&n).ok_or_else(invalid_part)?;
             if let Some(e) = &p.e_tag {
-                if e.value() != part.etag.trim_matches('"') {
+                if !part.etag.matches(e.value()) {
                     return Err(invalid_part());
                 }
             }
@@ -454,22 +469,17 @@ impl EmuS3 {
         let mut md5s = Vec::with_capacity(chosen.len() * 16);
         for part in &chosen {
             buf.extend_from_slice(&part.body);
-            md5s.extend(hex::decode(part.etag.trim_matches('"')).unwrap_or_default());
+            md5s.extend_from_slice(&part.etag.md5);
         }
         let body = buf.freeze();
-        let etag = {
-            use s3s::crypto::Checksum;
-            format!(
-                "\"{}-{}\"",
-                hex::encode(s3s::crypto::Md5::checksum(&md5s)),
-                chosen.len()
-            )
+        let etag = st::Etag {
+            md5: st::Etag::of(&md5s).md5,
+            // At most 10,000 parts.
+            parts: u16::try_from(chosen.len()).unwrap_or(u16::MAX),
         };
         let mut checksums = st::Checksums::default();
-        match (
-            &upload.checksum_algorithm,
-            upload.template.checksums.kind.as_deref(),
-        ) {
+        let template_kind = upload.template.checksums.expand().kind;
+        match (&upload.checksum_algorithm, template_kind.as_deref()) {
             (Some(a), Some("COMPOSITE")) => {
                 use base64::Engine;
                 let mut cat = Vec::new();
@@ -510,10 +520,11 @@ impl EmuS3 {
         }
         let mut obj = upload.template.clone();
         obj.body = body;
-        obj.etag = etag.clone();
+        obj.etag = etag;
         obj.last_modified = SystemTime::now();
-        obj.checksums = checksums.clone();
-        obj.parts = Some(chosen.iter().map(|p| p.body.len() as u64).collect());
+        obj.checksums = st::StoredChecksums::from_checksums(&checksums);
+        let sizes = chosen.iter().map(|p| p.body.len() as u64).collect();
+        obj.edit_extra(|e| e.parts = Some(sizes));
         {
             let mut state = self.emu.write();
             let b = state
@@ -523,13 +534,13 @@ impl EmuS3 {
             if b.uploads.remove(&input.upload_id).is_none() {
                 return Err(no_such_upload());
             }
-            b.objects.insert(input.key.clone(), obj);
+            b.objects.insert(input.key.clone(), Arc::new(obj));
         }
         Ok(S3Response::new(CompleteMultipartUploadOutput {
             bucket: Some(input.bucket.clone()),
             key: Some(input.key.clone()),
             location: Some(format!("/{}/{}", input.bucket, input.key)),
-            e_tag: Some(ETag::Strong(etag.trim_matches('"').to_owned())),
+            e_tag: Some(ETag::Strong(etag.hex())),
             checksum_crc32: checksums.crc32,
             checksum_crc32c: checksums.crc32c,
             checksum_crc64nvme: checksums.crc64nvme,
@@ -597,7 +608,7 @@ impl EmuS3 {
             }
             parts.push(Part {
                 part_number: Some(*n),
-                e_tag: Some(ETag::Strong(p.etag.trim_matches('"').to_owned())),
+                e_tag: Some(ETag::Strong(p.etag.hex())),
                 size: Some(p.body.len() as i64),
                 last_modified: Some(ts(p.last_modified)),
                 checksum_crc32: p.checksums.crc32.clone(),
@@ -777,7 +788,7 @@ impl EmuS3 {
             .get_mut(&input.bucket)
             .and_then(|b| b.objects.get_mut(&input.key))
         {
-            o.tags = tags;
+            Arc::make_mut(o).edit_extra(|e| e.tags = tags);
         }
         Ok(S3Response::new(PutObjectTaggingOutput::default()))
     }
@@ -797,7 +808,7 @@ impl EmuS3 {
         )?;
         Ok(S3Response::new(GetObjectTaggingOutput {
             tag_set: obj
-                .tags
+                .tags()
                 .iter()
                 .map(|(k, v)| Tag {
                     key: Some(k.clone()),
@@ -828,7 +839,7 @@ impl EmuS3 {
             .get_mut(&input.bucket)
             .and_then(|b| b.objects.get_mut(&input.key))
         {
-            o.tags.clear();
+            Arc::make_mut(o).edit_extra(|e| e.tags.clear());
         }
         Ok(S3Response::with_status(
             DeleteObjectTaggingOutput::default(),
@@ -880,7 +891,7 @@ impl EmuS3 {
                         key: Some(k.clone()),
                         version_id: Some("null".to_owned()),
                         is_latest: Some(true),
-                        e_tag: Some(ETag::Strong(o.etag.trim_matches('"').to_owned())),
+                        e_tag: Some(ETag::Strong(o.etag.hex())),
                         last_modified: Some(ts(o.last_modified)),
                         size: Some(o.body.len() as i64),
                         owner: Some(super::owner_dto(o.owner)),

@@ -1,0 +1,380 @@
+//! `ferry copy` end to end: the binary against an in-process emulator, one identity per side.
+
+use std::path::{Path, PathBuf};
+
+use aws_sdk_s3::primitives::ByteStream;
+use ferry::emu::{Options, World};
+
+use crate::support::*;
+
+const SRC: &str = "ferry-source";
+const DST: &str = "ferry-dest";
+
+/// A temp dir with an AWS config and credentials file holding profiles `a` and `b` (the
+/// `copier` users of accounts A and B).
+fn profiles(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ferry-copy-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("credentials"),
+        "[a]\naws_access_key_id = AKIACOPYACOPIER00001\naws_secret_access_key = copySecretOfAccountACopier00000000000001\n\
+         [b]\naws_access_key_id = AKIACOPYBCOPIER00001\naws_secret_access_key = copySecretOfAccountBCopier00000000000001\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("config"),
+        "[profile a]\nregion = us-east-1\n[profile b]\nregion = us-east-1\n",
+    )
+    .unwrap();
+    dir
+}
+
+fn ferry_copy(dir: &Path, endpoint: &str, args: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ferry"));
+    cmd.arg("copy")
+        .args(args)
+        .args([
+            "--source-endpoint",
+            endpoint,
+            "--dest-endpoint",
+            endpoint,
+            "--quiet",
+        ])
+        .env("AWS_CONFIG_FILE", dir.join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"))
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL");
+    cmd.output().unwrap()
+}
+
+async fn world(min_part: u64) -> Emu {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/copy-cross-account.toml");
+    let world = World::load(&path).unwrap();
+    Emu::start(
+        world,
+        Options {
+            min_part_size: Some(min_part),
+            ..Options::default()
+        },
+    )
+    .await
+}
+
+async fn fill(emu: &Emu, objects: &[(&str, Vec<u8>)]) {
+    let a = emu.s3(&Key::root("A"));
+    for (k, body) in objects {
+        a.put_object()
+            .bucket(SRC)
+            .key(*k)
+            .content_type("text/plain")
+            .metadata("origin", "account-a")
+            .tagging("team=data")
+            .body(ByteStream::from(body.clone()))
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+fn sample() -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        ("data/a.txt", b"alpha".to_vec()),
+        ("data/b/c.txt", b"charlie".to_vec()),
+        (
+            "data/big.bin",
+            (0..300_000u32).map(|i| (i % 253) as u8).collect(),
+        ),
+        ("other/skip.txt", b"not under the prefix".to_vec()),
+    ]
+}
+
+async fn check_copied(emu: &Emu, expected: &[(&str, Vec<u8>)], dest_prefix: &str) {
+    let b = emu.s3(&Key::root("B"));
+    for (k, body) in expected {
+        let rel = k.strip_prefix("data/").unwrap();
+        let dkey = format!("{dest_prefix}{rel}");
+        let got = b
+            .get_object()
+            .bucket(DST)
+            .key(&dkey)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{dkey}: {e:?}"));
+        assert_eq!(got.content_type(), Some("text/plain"), "{dkey}");
+        assert_eq!(
+            got.metadata()
+                .and_then(|m| m.get("origin"))
+                .map(String::as_str),
+            Some("account-a"),
+            "{dkey}"
+        );
+        assert_eq!(
+            got.body.collect().await.unwrap().into_bytes().as_ref(),
+            body.as_slice(),
+            "{dkey}"
+        );
+        let acl = b
+            .get_object_acl()
+            .bucket(DST)
+            .key(&dkey)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            acl.owner().and_then(|o| o.id()),
+            Some(canonical(B).as_str()),
+            "{dkey} is owned by the destination account"
+        );
+        let tags = b
+            .get_object_tagging()
+            .bucket(DST)
+            .key(&dkey)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            tags.tag_set().first().map(|t| (t.key(), t.value())),
+            Some(("team", "data")),
+            "{dkey}"
+        );
+    }
+    let listed = b.list_objects_v2().bucket(DST).send().await.unwrap();
+    assert_eq!(
+        listed.contents().len(),
+        expected.len(),
+        "nothing outside the prefix was copied"
+    );
+    let uploads = b.list_multipart_uploads().bucket(DST).send().await.unwrap();
+    assert!(
+        uploads.uploads().is_empty(),
+        "no multipart upload left open"
+    );
+}
+
+#[tokio::test]
+async fn streams_between_two_roles_when_the_destination_cannot_read_the_source() {
+    let emu = world(1024).await;
+    let objects = sample();
+    fill(&emu, &objects).await;
+    let dir = profiles("stream");
+    let ep = emu.endpoint();
+    let out = tokio::task::spawn_blocking(move || {
+        ferry_copy(
+            &dir,
+            &ep,
+            &[
+                "s3://ferry-source/data/",
+                "s3://ferry-dest/copied/",
+                "--source-profile",
+                "a",
+                "--source-role",
+                "arn:aws:iam::111111111111:role/source-reader",
+                "--dest-profile",
+                "b",
+                "--dest-role",
+                "arn:aws:iam::222222222222:role/dest-writer",
+                "--multipart-threshold",
+                "65536",
+                "--part-size",
+                "65536",
+                "--min-part-size",
+                "1024",
+                "--json",
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["data_path"], "stream");
+    assert_eq!(report["copied"], 3);
+    assert_eq!(
+        report["destination_identity"]["arn"]
+            .as_str()
+            .unwrap()
+            .split('/')
+            .nth(1),
+        Some("dest-writer")
+    );
+    let expected: Vec<_> = objects
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("data/"))
+        .collect();
+    check_copied(&emu, &expected, "copied/").await;
+}
+
+#[tokio::test]
+async fn copies_server_side_when_the_destination_identity_can_read_the_source() {
+    let emu = world(1024).await;
+    let objects = sample();
+    fill(&emu, &objects).await;
+    let dir = profiles("server");
+    let ep = emu.endpoint();
+    let out = tokio::task::spawn_blocking(move || {
+        ferry_copy(
+            &dir,
+            &ep,
+            &[
+                "s3://ferry-source/data/",
+                "s3://ferry-dest/",
+                "--source-profile",
+                "a",
+                "--source-role",
+                "arn:aws:iam::111111111111:role/source-reader",
+                "--dest-profile",
+                "b",
+                "--dest-role",
+                "arn:aws:iam::222222222222:role/dest-copier",
+                "--multipart-threshold",
+                "65536",
+                "--part-size",
+                "65536",
+                "--min-part-size",
+                "1024",
+                "--json",
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["data_path"], "server-side");
+    let expected: Vec<_> = objects
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("data/"))
+        .collect();
+    check_copied(&emu, &expected, "").await;
+}
+
+#[tokio::test]
+async fn configuration_and_permission_errors_exit_two_and_write_nothing() {
+    let emu = world(1024).await;
+    fill(&emu, &sample()).await;
+    let dir = profiles("errors");
+    let ep = emu.endpoint();
+    let runs: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec![
+                "s3://ferry-source/data/",
+                "s3://no-such-bucket/",
+                "--source-profile",
+                "a",
+                "--dest-profile",
+                "b",
+            ],
+            "does not exist",
+        ),
+        (
+            vec![
+                "s3://no-such-source/",
+                "s3://ferry-dest/",
+                "--source-profile",
+                "a",
+                "--dest-profile",
+                "b",
+            ],
+            "does not exist",
+        ),
+        // B's writer role may not list A's bucket.
+        (
+            vec![
+                "s3://ferry-source/data/",
+                "s3://ferry-dest/",
+                "--source-profile",
+                "b",
+                "--source-role",
+                "arn:aws:iam::222222222222:role/dest-writer",
+                "--dest-profile",
+                "b",
+            ],
+            "s3:ListBucket",
+        ),
+        (
+            vec!["s3:/ferry-source", "s3://ferry-dest/"],
+            "not a valid S3 URL",
+        ),
+        (
+            vec![
+                "s3://ferry-source/",
+                "s3://ferry-dest/",
+                "--acl",
+                "everyone-please",
+            ],
+            "not a canned ACL",
+        ),
+    ];
+    for (args, want) in runs {
+        let (dir, ep) = (dir.clone(), ep.clone());
+        let a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let out = tokio::task::spawn_blocking(move || {
+            let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+            ferry_copy(&dir, &ep, &refs)
+        })
+        .await
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(want),
+            "{args:?}: expected `{want}` in: {stderr}"
+        );
+    }
+    let listed = emu
+        .s3(&Key::root("B"))
+        .list_objects_v2()
+        .bucket(DST)
+        .send()
+        .await
+        .unwrap();
+    assert!(listed.contents().is_empty(), "nothing was written");
+}
+
+#[tokio::test]
+async fn a_destination_policy_requiring_bucket_owner_full_control_rejects_acl_none() {
+    let emu = world(1024).await;
+    fill(&emu, &sample()).await;
+    let dir = profiles("acl");
+    let ep = emu.endpoint();
+    let out = tokio::task::spawn_blocking(move || {
+        ferry_copy(
+            &dir,
+            &ep,
+            &[
+                "s3://ferry-source/data/a.txt",
+                "s3://ferry-dest/",
+                "--source-profile",
+                "a",
+                "--source-role",
+                "arn:aws:iam::111111111111:role/source-reader",
+                "--dest-profile",
+                "b",
+                "--dest-role",
+                "arn:aws:iam::222222222222:role/dest-writer",
+                "--acl",
+                "none",
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("AccessDenied"), "{stderr}");
+}
