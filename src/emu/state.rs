@@ -357,11 +357,41 @@ impl Etag {
     }
 }
 
+/// An object's `Content-Type`: shared text (SDKs send `application/octet-stream` with every
+/// PUT, so the common types cost no allocation per object).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContentType(Arc<str>);
+
+impl ContentType {
+    pub fn new(text: &str) -> ContentType {
+        use std::sync::LazyLock;
+        static COMMON: LazyLock<Vec<Arc<str>>> = LazyLock::new(|| {
+            [
+                "application/octet-stream",
+                "binary/octet-stream",
+                "text/plain",
+                "application/json",
+                "application/x-directory",
+            ]
+            .into_iter()
+            .map(Arc::from)
+            .collect()
+        });
+        match COMMON.iter().find(|c| &***c == text) {
+            Some(c) => ContentType(c.clone()),
+            None => ContentType(Arc::from(text)),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// The rarely set parts of an object: system and user metadata, tags, storage class,
 /// encryption, part sizes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ObjectExtra {
-    pub content_type: Option<String>,
     pub content_encoding: Option<String>,
     pub content_disposition: Option<String>,
     pub content_language: Option<String>,
@@ -377,7 +407,6 @@ pub struct ObjectExtra {
 }
 
 static NO_EXTRA: ObjectExtra = ObjectExtra {
-    content_type: None,
     content_encoding: None,
     content_disposition: None,
     content_language: None,
@@ -404,6 +433,7 @@ pub struct Object {
     /// stores). See [`Object::acl`].
     pub acl: Option<Box<Acl>>,
     pub checksums: StoredChecksums,
+    pub content_type: Option<ContentType>,
     /// `None` when everything in it is unset.
     pub extra: Option<Box<ObjectExtra>>,
 }
@@ -418,6 +448,7 @@ impl Object {
             owner,
             acl: None,
             checksums: StoredChecksums::None,
+            content_type: None,
             extra: None,
         }
     }
@@ -883,4 +914,128 @@ pub fn is_known_aws_managed(arn: &str) -> bool {
         .filter(|p| p[4] == "aws")
         .and_then(|p| aws_managed(p[5]))
         .is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(raw: &[u8]) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    }
+
+    #[test]
+    fn checksums_are_stored_compactly_and_exactly() {
+        let full = |set: fn(&mut Checksums, String), raw: &[u8]| {
+            let mut c = Checksums {
+                kind: Some("FULL_OBJECT".to_owned()),
+                ..Checksums::default()
+            };
+            set(&mut c, b64(raw));
+            c
+        };
+        let cases = [
+            full(|c, v| c.crc32 = Some(v), &[1, 2, 3, 4]),
+            full(|c, v| c.crc32c = Some(v), &[5, 6, 7, 8]),
+            full(|c, v| c.crc64nvme = Some(v), &[1; 8]),
+            full(|c, v| c.sha1 = Some(v), &[2; 20]),
+            full(|c, v| c.sha256 = Some(v), &[3; 32]),
+        ];
+        for c in &cases {
+            let s = StoredChecksums::from_checksums(c);
+            assert!(matches!(s, StoredChecksums::Full(_)), "{c:?} -> {s:?}");
+            assert_eq!(s.expand(), *c);
+        }
+        let composite = Checksums {
+            crc32: Some(format!("{}-3", b64(&[9, 9, 9, 9]))),
+            kind: Some("COMPOSITE".to_owned()),
+            ..Checksums::default()
+        };
+        let s = StoredChecksums::from_checksums(&composite);
+        assert!(matches!(s, StoredChecksums::Composite(_, 3)));
+        assert_eq!(s.expand(), composite);
+        // Anything unusual is kept as it is.
+        let odd = [
+            Checksums::default(),
+            Checksums {
+                kind: Some("COMPOSITE".to_owned()),
+                ..Checksums::default()
+            },
+            Checksums {
+                crc32: Some(b64(&[1, 2, 3, 4])),
+                sha1: Some(b64(&[2; 20])),
+                kind: Some("FULL_OBJECT".to_owned()),
+                ..Checksums::default()
+            },
+            Checksums {
+                crc32: Some("not base64".to_owned()),
+                kind: Some("FULL_OBJECT".to_owned()),
+                ..Checksums::default()
+            },
+            Checksums {
+                crc32: Some(b64(&[1, 2, 3])),
+                kind: Some("FULL_OBJECT".to_owned()),
+                ..Checksums::default()
+            },
+            Checksums {
+                crc32: Some(b64(&[1, 2, 3, 4])),
+                ..Checksums::default()
+            },
+        ];
+        for c in &odd {
+            assert_eq!(StoredChecksums::from_checksums(c).expand(), *c);
+        }
+    }
+
+    #[test]
+    fn etags() {
+        let e = Etag::of(b"");
+        assert_eq!(e.hex(), "d41d8cd98f00b204e9800998ecf8427e");
+        assert_eq!(e.quoted(), "\"d41d8cd98f00b204e9800998ecf8427e\"");
+        assert!(e.matches("\"d41d8cd98f00b204e9800998ecf8427e\""));
+        assert!(e.matches("d41d8cd98f00b204e9800998ecf8427e"));
+        let m = Etag { parts: 3, ..e };
+        assert_eq!(m.hex(), "d41d8cd98f00b204e9800998ecf8427e-3");
+        assert!(m.matches("d41d8cd98f00b204e9800998ecf8427e-3"));
+        assert!(!m.matches("d41d8cd98f00b204e9800998ecf8427e"));
+        assert!(!e.matches("d41d8cd98f00b204e9800998ecf8427e-3"));
+    }
+
+    #[test]
+    fn owner_only_acls_are_not_stored() {
+        use crate::emu::acl::{Grant, Group, Permission};
+        let a: AccountId = "111122223333".parse().unwrap();
+        let b: AccountId = "444455556666".parse().unwrap();
+        let mut o = Object::new(Bytes::from_static(b"x"), a, SystemTime::now());
+        assert_eq!(*o.acl(), owner_only_acl(a));
+        o.set_acl(owner_only_acl(a));
+        assert!(o.acl.is_none());
+        // The same grant for another owner, or any extra grant, is kept.
+        o.set_acl(owner_only_acl(b));
+        assert_eq!(*o.acl(), owner_only_acl(b));
+        let mut public = owner_only_acl(a);
+        public
+            .grants
+            .push(Grant::group(Group::AllUsers, Permission::Read));
+        o.set_acl(public.clone());
+        assert_eq!(*o.acl(), public);
+    }
+
+    #[test]
+    fn rarely_set_fields_live_in_one_optional_box() {
+        let a: AccountId = "111122223333".parse().unwrap();
+        let mut o = Object::new(Bytes::new(), a, SystemTime::now());
+        assert!(o.extra.is_none() && o.tags().is_empty());
+        o.edit_extra(|e| e.tags.push(("k".into(), "v".into())));
+        assert_eq!(o.tags(), [("k".to_owned(), "v".to_owned())]);
+        o.edit_extra(|e| e.tags.clear());
+        assert!(o.extra.is_none());
+        let ct = ContentType::new("application/octet-stream");
+        assert!(Arc::ptr_eq(
+            &ct.0,
+            &ContentType::new("application/octet-stream").0
+        ));
+        assert_eq!(ContentType::new("image/png").as_str(), "image/png");
+    }
 }

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::acl::{self, AclRequest, ObjectOwnership};
 use super::ids;
 use super::state::{
-    AccessKey, Bucket, KeyOwner, ManagedPolicy, Object, ObjectExtra, PublicAccessBlock, Role,
+    AccessKey, Bucket, ContentType, KeyOwner, ManagedPolicy, Object, PublicAccessBlock, Role,
     State, StoredChecksums, StoredPolicy, User,
 };
 use crate::policy::PolicyKind;
@@ -579,10 +579,7 @@ impl World {
             let mut obj = Object::new(body, obj_owner, now);
             obj.checksums = StoredChecksums::from_checksums(&super::s3::full_checksums(&obj.body));
             obj.acl = super::s3::object_acl(&acl_req, obj_owner, owner);
-            obj.set_extra(ObjectExtra {
-                content_type: o.content_type.clone(),
-                ..ObjectExtra::default()
-            });
+            obj.content_type = o.content_type.as_deref().map(ContentType::new);
             bucket
                 .objects
                 .insert(o.key.clone(), std::sync::Arc::new(obj));

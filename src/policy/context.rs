@@ -6,8 +6,9 @@
 //! number, and so on). The global keys that follow from the principal (`aws:PrincipalArn`,
 //! `aws:userid`, `aws:PrincipalTag/...`) are filled in by [`Context::for_principal`].
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::net::IpAddr;
+use std::sync::OnceLock;
 
 use super::pattern::Vars;
 use crate::types::AccountId;
@@ -244,17 +245,12 @@ pub enum Value {
 
 impl Value {
     /// The value as text, as string operators and policy variables see it.
-    pub fn as_text(&self) -> std::borrow::Cow<'_, str> {
-        use std::borrow::Cow;
+    pub fn as_text(&self) -> Cow<'_, str> {
         match self {
             Value::Str(s) => Cow::Borrowed(s),
             Value::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
             Value::Num(n) => Cow::Owned(n.to_string()),
-            Value::Date(d) => Cow::Owned(
-                chrono::DateTime::from_timestamp(*d, 0)
-                    .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-                    .unwrap_or_else(|| d.to_string()),
-            ),
+            Value::Date(d) => Cow::Owned(date_text(*d)),
             Value::Ip(ip) => Cow::Owned(ip.to_string()),
             Value::Bytes(b) => {
                 use base64::Engine;
@@ -262,6 +258,28 @@ impl Value {
             }
         }
     }
+}
+
+/// `2026-11-22T06:00:00Z`. Requests within a second share a time (`aws:CurrentTime`), so
+/// each thread keeps the last one formatted.
+fn date_text(secs: i64) -> String {
+    use std::cell::RefCell;
+    thread_local! {
+        static LAST: RefCell<Option<(i64, String)>> = const { RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        match &*last {
+            Some((s, text)) if *s == secs => text.clone(),
+            _ => {
+                let text = chrono::DateTime::from_timestamp(secs, 0)
+                    .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+                    .unwrap_or_else(|| secs.to_string());
+                *last = Some((secs, text.clone()));
+                text
+            }
+        }
+    })
 }
 
 impl From<&str> for Value {
@@ -285,12 +303,127 @@ impl From<IpAddr> for Value {
     }
 }
 
+/// Keys the emulator and `ferry explain` set on most requests, lowercase. Setting one of them
+/// (in any case) stores this static text instead of a lowercased copy.
+const KNOWN_KEYS: &[&str] = &[
+    "aws:principalarn",
+    "aws:principalaccount",
+    "aws:principaltype",
+    "aws:userid",
+    "aws:username",
+    "aws:currenttime",
+    "aws:epochtime",
+    "aws:securetransport",
+    "aws:sourceip",
+    "aws:multifactorauthpresent",
+    "aws:tagkeys",
+    "s3:resourceaccount",
+    "s3:prefix",
+    "s3:delimiter",
+    "s3:max-keys",
+    "s3:x-amz-acl",
+    "s3:x-amz-grant-read",
+    "s3:x-amz-grant-write",
+    "s3:x-amz-grant-read-acp",
+    "s3:x-amz-grant-write-acp",
+    "s3:x-amz-grant-full-control",
+    "s3:x-amz-server-side-encryption",
+    "s3:x-amz-server-side-encryption-aws-kms-key-id",
+    "s3:x-amz-storage-class",
+    "s3:x-amz-copy-source",
+    "s3:x-amz-metadata-directive",
+    "s3:x-amz-content-sha256",
+    "s3:x-amz-object-ownership",
+    "s3:requestobjecttagkeys",
+    "sts:externalid",
+    "sts:rolesessionname",
+    "sts:sourceidentity",
+    "iam:permissionsboundary",
+    "iam:policyarn",
+];
+
+/// A key as stored: lowercase, static for the known keys.
+fn key_of(key: &str) -> Cow<'static, str> {
+    match KNOWN_KEYS
+        .iter()
+        .find(|k| k.len() == key.len() && k.eq_ignore_ascii_case(key))
+    {
+        Some(k) => Cow::Borrowed(k),
+        None => Cow::Owned(key.to_ascii_lowercase()),
+    }
+}
+
+/// A key's values: one inline (the usual case), or a list.
+#[derive(Clone, Debug)]
+enum Values {
+    One(Value),
+    Many(Vec<Value>),
+}
+
+impl Values {
+    fn from_vec(mut values: Vec<Value>) -> Values {
+        match values.pop() {
+            Some(v) if values.is_empty() => Values::One(v),
+            Some(v) => {
+                values.push(v);
+                Values::Many(values)
+            }
+            None => Values::Many(values),
+        }
+    }
+
+    fn as_slice(&self) -> &[Value] {
+        match self {
+            Values::One(v) => std::slice::from_ref(v),
+            Values::Many(vs) => vs,
+        }
+    }
+
+    fn push(&mut self, value: Value) {
+        match self {
+            Values::Many(vs) if vs.is_empty() => *self = Values::One(value),
+            Values::Many(vs) => vs.push(value),
+            Values::One(_) => {
+                let Values::One(first) = std::mem::replace(self, Values::Many(Vec::new())) else {
+                    return;
+                };
+                *self = Values::Many(vec![first, value]);
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Entry {
+    key: Cow<'static, str>,
+    values: Values,
+    /// Whether policy variables (`${key}`) see this key, through its first value: a key set
+    /// with exactly one value, or grown with [`Context::add`].
+    var: bool,
+    /// The first value's text for policy variables, built on first use (strings and booleans
+    /// need none).
+    text: OnceLock<String>,
+}
+
+impl Entry {
+    fn new(key: Cow<'static, str>, values: Values, var: bool) -> Entry {
+        Entry {
+            key,
+            values,
+            var,
+            text: OnceLock::new(),
+        }
+    }
+}
+
 /// The condition keys of one request: lowercase key → values.
+///
+/// A request carries a dozen keys or so: they are kept in a list in the order set (no hashing),
+/// the usual keys under static names, and the text form that policy variables read is made
+/// only when a policy reads it.
 #[derive(Clone, Debug, Default)]
 pub struct Context {
-    keys: HashMap<String, Vec<Value>>,
-    /// Text forms of single string values, for policy variables (`${key}`).
-    text: HashMap<String, String>,
+    entries: Vec<Entry>,
 }
 
 impl Context {
@@ -302,7 +435,9 @@ impl Context {
     /// `aws:PrincipalAccount`, `aws:PrincipalType`, `aws:userid`, `aws:username`,
     /// `aws:PrincipalTag/*`. Anonymous callers get none of them.
     pub fn for_principal(p: &Principal) -> Context {
-        let mut c = Context::new();
+        let mut c = Context {
+            entries: Vec::with_capacity(16 + p.tags.len()),
+        };
         if p.kind == PrincipalKind::Anonymous {
             // Present for every request, anonymous ones included.
             c.set("aws:PrincipalType", "Anonymous");
@@ -324,58 +459,85 @@ impl Context {
         c
     }
 
+    fn position(&self, lowercase_key: &str) -> Option<usize> {
+        self.entries.iter().position(|e| e.key == lowercase_key)
+    }
+
+    fn put(&mut self, key: &str, values: Values, var: bool) {
+        let key = key_of(key);
+        match self.position(&key) {
+            Some(i) => self.entries[i] = Entry::new(key, values, var),
+            None => self.entries.push(Entry::new(key, values, var)),
+        }
+    }
+
     /// Sets a single-valued key (replacing any earlier values).
     pub fn set(&mut self, key: &str, value: impl Into<Value>) -> &mut Context {
-        self.set_all(key, vec![value.into()])
+        self.put(key, Values::One(value.into()), true);
+        self
     }
 
     /// Sets a multi-valued key (replacing any earlier values).
     pub fn set_all(&mut self, key: &str, values: Vec<Value>) -> &mut Context {
-        let key = key.to_ascii_lowercase();
-        if let [v] = values.as_slice() {
-            self.text.insert(key.clone(), v.as_text().into_owned());
-        } else {
-            self.text.remove(&key);
-        }
-        self.keys.insert(key, values);
+        let var = values.len() == 1;
+        self.put(key, Values::from_vec(values), var);
         self
     }
 
     /// Appends one value to a key.
     pub fn add(&mut self, key: &str, value: impl Into<Value>) -> &mut Context {
-        let key = key.to_ascii_lowercase();
-        let values = self.keys.entry(key.clone()).or_default();
-        values.push(value.into());
-        if let [v] = values.as_slice() {
-            self.text.insert(key, v.as_text().into_owned());
-        } else if let Some(first) = values.first() {
-            // A policy variable over a multi-valued key reads its first value.
-            self.text.insert(key, first.as_text().into_owned());
+        let key = key_of(key);
+        match self.position(&key) {
+            Some(i) => {
+                let e = &mut self.entries[i];
+                if e.values.as_slice().is_empty() {
+                    e.text = OnceLock::new();
+                }
+                e.values.push(value.into());
+                // A policy variable over a multi-valued key reads its first value.
+                e.var = true;
+            }
+            None => self
+                .entries
+                .push(Entry::new(key, Values::One(value.into()), true)),
         }
         self
     }
 
     /// Removes a key.
     pub fn remove(&mut self, key: &str) {
-        let key = key.to_ascii_lowercase();
-        self.keys.remove(&key);
-        self.text.remove(&key);
+        if let Some(i) = self.position(&key.to_ascii_lowercase()) {
+            self.entries.remove(i);
+        }
     }
 
     /// The values of a key (`key` must be lowercase), if present.
     pub fn get(&self, lowercase_key: &str) -> Option<&[Value]> {
-        self.keys.get(lowercase_key).map(Vec::as_slice)
+        self.entries
+            .iter()
+            .find(|e| e.key == lowercase_key)
+            .map(|e| e.values.as_slice())
     }
 
     /// Every key and its values, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[Value])> {
-        self.keys.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+        self.entries
+            .iter()
+            .map(|e| (e.key.as_ref(), e.values.as_slice()))
     }
 }
 
 impl Vars for Context {
     fn var(&self, key: &str) -> Option<&str> {
-        self.text.get(key).map(String::as_str)
+        let e = self.entries.iter().find(|e| e.key == key)?;
+        if !e.var {
+            return None;
+        }
+        match e.values.as_slice().first()? {
+            Value::Str(s) => Some(s),
+            Value::Bool(b) => Some(if *b { "true" } else { "false" }),
+            v => Some(e.text.get_or_init(|| v.as_text().into_owned())),
+        }
     }
 }
 

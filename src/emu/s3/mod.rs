@@ -25,7 +25,10 @@ use authz::Target;
 
 /// Builds the `s3s` service for an emulator.
 pub fn service(emu: Arc<Emulator>) -> s3s::service::S3Service {
-    let mut b = s3s::service::S3ServiceBuilder::new(EmuS3 { emu: emu.clone() });
+    let mut b = s3s::service::S3ServiceBuilder::new(EmuS3 {
+        emu: emu.clone(),
+        slabs: BodySlabs::default(),
+    });
     b.set_auth(Auth { emu: emu.clone() });
     b.set_access(Access { emu });
     b.set_host(Hosts);
@@ -200,6 +203,38 @@ impl s3s::access::S3Access for Access {
 
 struct EmuS3 {
     emu: Arc<Emulator>,
+    slabs: BodySlabs,
+}
+
+/// Where small object bodies are stored: carved one after the other out of shared 1 MiB
+/// buffers instead of allocated one by one. Allocated one by one, in whichever thread served
+/// the PUT, 4 KiB bodies end up interleaved with that request's short-lived allocations, and
+/// the holes those leave are never returned (262,144 x 4 KiB objects took 1.28 bytes of
+/// resident memory per stored byte that way, 1.15 with a single malloc arena). A slab is one
+/// allocation with one reference count, so a body's clone for GET allocates nothing either.
+/// The cost: a slab's memory is freed only once every object carved from it is gone.
+#[derive(Debug, Default)]
+struct BodySlabs {
+    current: std::sync::Mutex<BytesMut>,
+}
+
+impl BodySlabs {
+    const SLAB: usize = 1024 * 1024;
+    /// Larger bodies get an allocation of their own.
+    const MAX_BODY: usize = 64 * 1024;
+
+    /// An empty buffer with room for `len` bytes, or `None` if `len` is not small.
+    fn carve(&self, len: usize) -> Option<BytesMut> {
+        if len == 0 || len > Self::MAX_BODY {
+            return None;
+        }
+        let mut cur = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        if cur.capacity() < len {
+            *cur = BytesMut::with_capacity(Self::SLAB);
+        }
+        let rest = cur.split_off(len);
+        Some(std::mem::replace(&mut *cur, rest))
+    }
 }
 
 /// What every operation needs from the request.
@@ -397,8 +432,13 @@ fn acl_headers(headers: &http::HeaderMap) -> (Option<&str>, Vec<(Permission, &st
 
 /// Reads a request body into one buffer, sized up front from the declared length (up to
 /// 256 MiB, so a false length cannot reserve memory it never sends) to avoid regrowth copies
-/// and spare capacity.
-async fn read_body(body: Option<StreamingBlob>, length: Option<i64>) -> S3Result<Bytes> {
+/// and spare capacity. With `slabs`, a small body goes into a slab (a body longer than
+/// declared still reads correctly: the buffer then moves to an allocation of its own).
+async fn read_body(
+    body: Option<StreamingBlob>,
+    length: Option<i64>,
+    slabs: Option<&BodySlabs>,
+) -> S3Result<Bytes> {
     let Some(body) = body else {
         return Ok(Bytes::new());
     };
@@ -406,7 +446,9 @@ async fn read_body(body: Option<StreamingBlob>, length: Option<i64>) -> S3Result
         .and_then(|n| usize::try_from(n).ok())
         .unwrap_or(0)
         .min(256 * 1024 * 1024);
-    let mut buf = BytesMut::with_capacity(hint);
+    let mut buf = slabs
+        .and_then(|s| s.carve(hint))
+        .unwrap_or_else(|| BytesMut::with_capacity(hint));
     let mut stream = body;
     while let Some(chunk) = stream.try_next().await.map_err(|e| {
         let msg = e.to_string();
@@ -1197,7 +1239,7 @@ impl S3 for EmuS3 {
             }
             (b.owner, b.ownership())
         };
-        let body = read_body(input.body, input.content_length).await?;
+        let body = read_body(input.body, input.content_length, Some(&self.slabs)).await?;
         let trailer = trailing_headers.as_ref().and_then(|t| t.take());
         let checksums = verify_checksums(&body, &headers, trailer.as_ref())?;
         let writer = writer.unwrap_or(bucket_owner);
@@ -1216,8 +1258,8 @@ impl S3 for EmuS3 {
         let mut obj = st::Object::new(body, owner, SystemTime::now());
         obj.acl = object_acl(&acl_req, owner, bucket_owner);
         obj.checksums = st::StoredChecksums::from_checksums(&checksums);
+        obj.content_type = input.content_type.as_deref().map(st::ContentType::new);
         obj.set_extra(st::ObjectExtra {
-            content_type: input.content_type.clone(),
             content_encoding: input.content_encoding.clone(),
             content_disposition: input.content_disposition.clone(),
             content_language: input.content_language.clone(),
@@ -1635,8 +1677,8 @@ impl S3 for EmuS3 {
         obj.acl = object_acl(&acl_req, owner, bucket_owner);
         obj.last_modified = SystemTime::now();
         if replace {
+            obj.content_type = input.content_type.as_deref().map(st::ContentType::new);
             obj.edit_extra(|e| {
-                e.content_type = input.content_type.clone();
                 e.content_encoding = input.content_encoding.clone();
                 e.content_disposition = input.content_disposition.clone();
                 e.content_language = input.content_language.clone();
@@ -1883,10 +1925,10 @@ fn fill_object_headers(
 ) {
     *e_tag = Some(ETag::Strong(obj.etag.hex()));
     *last_modified = Some(ts(obj.last_modified));
+    *content_type = obj.content_type.as_ref().map(|c| c.as_str().to_owned());
     let Some(x) = obj.extra.as_deref() else {
         return;
     };
-    *content_type = x.content_type.clone();
     *content_encoding = x.content_encoding.clone();
     *content_disposition = x.content_disposition.clone();
     *content_language = x.content_language.clone();
@@ -1995,5 +2037,31 @@ mod tests {
     #[test]
     fn etags() {
         assert_eq!(md5_etag(b""), "\"d41d8cd98f00b204e9800998ecf8427e\"");
+    }
+
+    #[test]
+    fn small_bodies_share_slabs() {
+        let slabs = BodySlabs::default();
+        assert!(slabs.carve(0).is_none());
+        assert!(slabs.carve(BodySlabs::MAX_BODY + 1).is_none());
+        let mut a = slabs.carve(4).unwrap();
+        let mut b = slabs.carve(4).unwrap();
+        assert_eq!((a.capacity(), b.capacity()), (4, 4));
+        a.extend_from_slice(b"abcd");
+        b.extend_from_slice(b"efgh");
+        // Adjacent in one buffer.
+        assert_eq!(a.as_ptr().wrapping_add(4), b.as_ptr());
+        // Longer than declared: the data moves to a buffer of its own, b is untouched.
+        a.extend_from_slice(b"xyz");
+        assert_eq!((&a[..], &b[..]), (&b"abcdxyz"[..], &b"efgh"[..]));
+        // A full slab is replaced.
+        let big = slabs.carve(BodySlabs::MAX_BODY).unwrap();
+        assert_eq!(big.capacity(), BodySlabs::MAX_BODY);
+        for _ in 0..BodySlabs::SLAB / BodySlabs::MAX_BODY {
+            assert_eq!(
+                slabs.carve(BodySlabs::MAX_BODY).unwrap().capacity(),
+                BodySlabs::MAX_BODY
+            );
+        }
     }
 }

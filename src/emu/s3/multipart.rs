@@ -129,8 +129,8 @@ impl EmuS3 {
             }),
             ..st::Checksums::default()
         });
+        template.content_type = input.content_type.as_deref().map(st::ContentType::new);
         template.set_extra(st::ObjectExtra {
-            content_type: input.content_type.clone(),
             content_encoding: input.content_encoding.clone(),
             content_disposition: input.content_disposition.clone(),
             content_language: input.content_language.clone(),
@@ -269,7 +269,8 @@ impl EmuS3 {
             &input.upload_id,
             "s3:PutObject",
         )?;
-        let body = read_body(input.body, input.content_length).await?;
+        // Parts are concatenated on Complete: no slab, so their memory goes with the upload.
+        let body = read_body(input.body, input.content_length, None).await?;
         let trailer = trailing_headers.as_ref().and_then(|t| t.take());
         let mut checksums = verify_checksums(&body, &headers, trailer.as_ref())?;
         if let Some(a) = &alg {
