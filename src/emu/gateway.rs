@@ -40,18 +40,21 @@ enum Api {
     Iam,
 }
 
-fn scope_service(req: &Request<hyper::body::Incoming>) -> Option<String> {
+fn scope_service(req: &Request<hyper::body::Incoming>) -> Option<std::borrow::Cow<'_, str>> {
     if let Some(auth) = req.headers().get(http::header::AUTHORIZATION) {
         let auth = auth.to_str().ok()?;
         let cred = auth.split("Credential=").nth(1)?;
         let scope = cred.split([',', ' ']).next()?;
-        return scope.split('/').nth(3).map(str::to_owned);
+        return scope.split('/').nth(3).map(std::borrow::Cow::Borrowed);
     }
     let q = req.uri().query()?;
     for pair in q.split('&') {
         if let Some(v) = pair.strip_prefix("X-Amz-Credential=") {
             let decoded = query::form_decode(v.as_bytes());
-            return decoded.split('/').nth(3).map(str::to_owned);
+            return decoded
+                .split('/')
+                .nth(3)
+                .map(|s| std::borrow::Cow::Owned(s.to_owned()));
         }
     }
     None
@@ -259,8 +262,9 @@ impl Gateway {
                 KeyError::Unknown | KeyError::Inactive => invalid_token(),
             })?;
             let secret = key.secret.clone();
-            let caller = st
-                .caller(&cred.access_key, now)
+            let caller = self
+                .emu
+                .caller(&st, &cred.access_key, now)
                 .map_err(|_| invalid_token())?;
             (secret, caller)
         };

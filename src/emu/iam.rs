@@ -1635,6 +1635,8 @@ fn list_attached(c: &Call, which: Which) -> Result<String, QueryError> {
 mod tests {
     use super::super::{Options, World};
     use super::*;
+    use crate::emu::state::{KeyError, Session, SessionKind};
+    use std::sync::Arc;
 
     const ROOT_A: &str = "AKIAFERRYROOTA000001";
     const A: &str = "111111111111";
@@ -2523,6 +2525,65 @@ mod tests {
         let bob_key = between(&x, "AccessKeyId").to_owned();
         let e = err(&emu, &root, "DeleteAccessKey", &[("AccessKeyId", &bob_key)]);
         assert_eq!(e.code, "NoSuchEntity");
+    }
+
+    #[test]
+    fn cached_callers_follow_iam_and_key_changes() {
+        let (emu, root) = emulator();
+        user(&emu, &root, "bob");
+        let x = ok(&emu, &root, "ListAccessKeys", &[("UserName", "bob")]);
+        let key = between(&x, "AccessKeyId").to_owned();
+        let now = SystemTime::now();
+        let resolve = |at: SystemTime| {
+            let st = emu.read();
+            emu.caller(&st, &key, at)
+        };
+        let first = resolve(now).unwrap();
+        assert!(first.identity.is_empty());
+        // Cached: the same record, also across bucket changes.
+        assert!(Arc::ptr_eq(&first, &resolve(now).unwrap()));
+        emu.write().buckets.clear();
+        assert!(Arc::ptr_eq(&first, &resolve(now).unwrap()));
+        // An IAM change is seen at once.
+        ok(
+            &emu,
+            &root,
+            "PutUserPolicy",
+            &[
+                ("UserName", "bob"),
+                ("PolicyName", "s3"),
+                ("PolicyDocument", ALLOW_S3),
+            ],
+        );
+        let second = resolve(now).unwrap();
+        assert!(!Arc::ptr_eq(&first, &second));
+        assert_eq!(second.identity.len(), 1);
+        assert_eq!(*second.principal.arn, *first.principal.arn);
+        // So is a deleted key.
+        ok(
+            &emu,
+            &root,
+            "DeleteAccessKey",
+            &[("UserName", "bob"), ("AccessKeyId", &key)],
+        );
+        assert_eq!(resolve(now).unwrap_err(), KeyError::Unknown);
+        // A cached session still expires.
+        let expires = now + std::time::Duration::from_secs(60);
+        let (id, _, _) = emu.write().issue_session(Session {
+            account: A.parse().unwrap(),
+            kind: SessionKind::Root,
+            token: "t".to_owned(),
+            expires,
+            policies: Vec::new(),
+            chained: false,
+        });
+        let st = emu.read();
+        assert!(emu.caller(&st, &id, now).is_ok());
+        assert!(emu.caller(&st, &id, now).is_ok());
+        assert_eq!(
+            emu.caller(&st, &id, expires).unwrap_err(),
+            KeyError::Expired
+        );
     }
 
     #[test]

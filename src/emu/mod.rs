@@ -21,12 +21,13 @@ pub mod state;
 pub mod sts;
 pub mod world;
 
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, SystemTime};
 
 use crate::policy::{self, Context, Decision, Named, Policy, PolicySet, Request, Value};
-use state::{Caller, State};
+use state::{Caller, KeyError, State};
 pub use world::{World, WorldError};
 
 /// Fault injection for the copy engine's tests: rates are probabilities per request.
@@ -108,6 +109,19 @@ pub struct Options {
 pub struct Emulator {
     state: RwLock<State>,
     pub options: Options,
+    callers: Mutex<CallerCache>,
+}
+
+/// Callers resolved from access keys, valid for one [`State::iam_generation`].
+#[derive(Debug, Default)]
+struct CallerCache {
+    generation: u64,
+    by_key: HashMap<String, Arc<Caller>>,
+}
+
+impl CallerCache {
+    /// Bounds the cache (many short sessions would otherwise pile up between IAM changes).
+    const MAX: usize = 4096;
 }
 
 /// The outcome of an authorization check, owned (no borrows into the policies).
@@ -117,7 +131,8 @@ pub struct Verdict {
     pub cross_account: bool,
     /// AWS's message tail (`because no identity-based policy allows the s3:GetObject action`).
     pub because: String,
-    /// Which statements decided (for logs and `ferry check` failure messages).
+    /// Which statements decided (for logs and `ferry check` failure messages). Written for
+    /// denials, and for allows only when [`Options::explain`] is on (nothing else reads it).
     pub explanation: String,
 }
 
@@ -145,7 +160,40 @@ impl Emulator {
                 legacy_defaults: legacy,
                 ..options
             },
+            callers: Mutex::new(CallerCache::default()),
         })
+    }
+
+    /// [`State::caller`], cached per access key: the cache is dropped whenever accounts, IAM
+    /// entities, policies or keys change ([`State::iam_generation`]); a session's expiry is
+    /// checked on every use. `st` is the state as read under this emulator's lock.
+    pub fn caller(
+        &self,
+        st: &State,
+        access_key: &str,
+        now: SystemTime,
+    ) -> Result<Arc<Caller>, KeyError> {
+        let generation = st.iam_generation();
+        let lock = || self.callers.lock().unwrap_or_else(|p| p.into_inner());
+        {
+            let cache = lock();
+            if cache.generation == generation {
+                if let Some(c) = cache.by_key.get(access_key) {
+                    if c.expires.is_some_and(|e| e <= now) {
+                        return Err(KeyError::Expired);
+                    }
+                    return Ok(c.clone());
+                }
+            }
+        }
+        let caller = Arc::new(st.caller(access_key, now)?);
+        let mut cache = lock();
+        if cache.generation != generation || cache.by_key.len() >= CallerCache::MAX {
+            cache.by_key.clear();
+            cache.generation = generation;
+        }
+        cache.by_key.insert(access_key.to_owned(), caller.clone());
+        Ok(caller)
     }
 
     pub fn read(&self) -> RwLockReadGuard<'_, State> {
@@ -162,7 +210,7 @@ impl Emulator {
 
     /// The global condition keys of a request: the principal's, plus time, transport and source IP.
     pub fn context(&self, caller: &Caller, meta: &RequestMeta) -> Context {
-        let mut ctx = Context::for_principal(&caller.principal);
+        let mut ctx = caller.principal_context().clone();
         let now: chrono::DateTime<chrono::Utc> = self.now().into();
         ctx.set("aws:CurrentTime", Value::Date(now.timestamp()));
         ctx.set("aws:EpochTime", Value::Num(now.timestamp() as f64));
@@ -213,11 +261,16 @@ impl Emulator {
             context: ctx,
         };
         let resp = policy::authorize(&req, &set);
+        let detail = self.options.explain || resp.decision != Decision::Allow;
         let verdict = Verdict {
             decision: resp.decision,
             cross_account: resp.cross_account,
             because: resp.because(action),
-            explanation: resp.explain(),
+            explanation: if detail {
+                resp.explain()
+            } else {
+                String::new()
+            },
         };
         if self.options.explain {
             tracing::info!(

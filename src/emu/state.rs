@@ -14,7 +14,7 @@ use bytes::Bytes;
 
 use super::acl::{Acl, ObjectOwnership};
 use super::ids;
-use crate::policy::{Policy, PolicyError, PolicyKind, Principal};
+use crate::policy::{Context, Policy, PolicyError, PolicyKind, Principal};
 use crate::types::AccountId;
 
 /// A policy document as written (returned verbatim by Get* calls) and as parsed.
@@ -532,11 +532,62 @@ pub struct Part {
     pub checksums: Checksums,
 }
 
+/// A value that counts the times it was borrowed mutably: every `&mut` access (through
+/// `DerefMut`, whether or not it then changes anything) moves [`Tracked::generation`] on.
+/// [`State`] tracks accounts and keys this way, so a cache of resolved callers knows when it
+/// is stale without every IAM and STS write having to say so.
+#[derive(Clone, Debug, Default)]
+pub struct Tracked<T> {
+    inner: T,
+    generation: u64,
+}
+
+impl<T> Tracked<T> {
+    pub fn new(inner: T) -> Tracked<T> {
+        Tracked {
+            inner,
+            generation: 0,
+        }
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+}
+
+impl<T> std::ops::Deref for Tracked<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T> std::ops::DerefMut for Tracked<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.generation += 1;
+        &mut self.inner
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Tracked<T>
+where
+    &'a T: IntoIterator,
+{
+    type Item = <&'a T as IntoIterator>::Item;
+    type IntoIter = <&'a T as IntoIterator>::IntoIter;
+    fn into_iter(self) -> Self::IntoIter {
+        (&self.inner).into_iter()
+    }
+}
+
 /// Everything the emulator knows.
 #[derive(Debug, Default)]
 pub struct State {
-    pub accounts: BTreeMap<AccountId, Account>,
-    pub keys: HashMap<String, AccessKey>,
+    /// Accounts and their IAM entities (any mutable access counts as a change for
+    /// [`State::iam_generation`]).
+    pub accounts: Tracked<BTreeMap<AccountId, Account>>,
+    /// Access keys (likewise).
+    pub keys: Tracked<HashMap<String, AccessKey>>,
     pub buckets: BTreeMap<String, Bucket>,
 }
 
@@ -555,6 +606,10 @@ pub struct Caller {
     pub role_session: bool,
     /// Credentials issued by GetSessionToken (limited in IAM and STS).
     pub session_token_credentials: bool,
+    /// [`Context::for_principal`] of `principal`, made on first use (callers are cached per
+    /// access key, so requests clone it instead of building it). Set `principal` before
+    /// anything reads this.
+    principal_context: std::sync::OnceLock<Context>,
 }
 
 impl Caller {
@@ -569,11 +624,18 @@ impl Caller {
             access_key: None,
             role_session: false,
             session_token_credentials: false,
+            principal_context: std::sync::OnceLock::new(),
         }
     }
 
     pub fn account(&self) -> Option<AccountId> {
         self.principal.account
+    }
+
+    /// The condition keys that follow from the principal ([`Context::for_principal`]).
+    pub fn principal_context(&self) -> &Context {
+        self.principal_context
+            .get_or_init(|| Context::for_principal(&self.principal))
     }
 }
 
@@ -586,6 +648,12 @@ pub enum KeyError {
 }
 
 impl State {
+    /// Moves on whenever accounts, IAM entities, policies or keys may have changed: what a
+    /// resolved [`Caller`] depends on.
+    pub fn iam_generation(&self) -> u64 {
+        self.accounts.generation() + self.keys.generation()
+    }
+
     pub fn account(&self, id: AccountId) -> Option<&Account> {
         self.accounts.get(&id)
     }

@@ -344,10 +344,11 @@ const KNOWN_KEYS: &[&str] = &[
 
 /// A key as stored: lowercase, static for the known keys.
 fn key_of(key: &str) -> Cow<'static, str> {
-    match KNOWN_KEYS
-        .iter()
-        .find(|k| k.len() == key.len() && k.eq_ignore_ascii_case(key))
-    {
+    let last = key.as_bytes().last().map(u8::to_ascii_lowercase);
+    match KNOWN_KEYS.iter().find(|k| {
+        // Length and last byte first: many known keys share a long prefix.
+        k.len() == key.len() && k.as_bytes().last() == last.as_ref() && k.eq_ignore_ascii_case(key)
+    }) {
         Some(k) => Cow::Borrowed(k),
         None => Cow::Owned(key.to_ascii_lowercase()),
     }
@@ -588,6 +589,51 @@ mod tests {
         ] {
             assert!(Principal::from_arn(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn policy_variables_read_single_values_and_added_ones() {
+        let mut c = Context::new();
+        c.set("aws:CurrentTime", Value::Date(0))
+            .set("aws:EpochTime", Value::Num(1.5))
+            .set("aws:SecureTransport", true)
+            .set("aws:SourceIp", Value::Ip("192.0.2.1".parse().unwrap()))
+            .set("Custom:Key", "v");
+        assert_eq!(c.var("aws:currenttime"), Some("1970-01-01T00:00:00Z"));
+        assert_eq!(c.var("aws:epochtime"), Some("1.5"));
+        assert_eq!(c.var("aws:securetransport"), Some("true"));
+        assert_eq!(c.var("aws:sourceip"), Some("192.0.2.1"));
+        assert_eq!(c.var("custom:key"), Some("v"));
+        assert_eq!(c.var("Custom:Key"), None);
+        // Replacing a value replaces its text.
+        c.set("aws:EpochTime", Value::Num(2.0));
+        assert_eq!(c.var("aws:epochtime"), Some("2"));
+        // Several values at once: no variable. Grown one by one: the first value.
+        c.set_all("aws:TagKeys", vec!["a".into(), "b".into()]);
+        assert_eq!(c.var("aws:tagkeys"), None);
+        c.add("aws:TagKeys", "c");
+        assert_eq!(c.var("aws:tagkeys"), Some("a"));
+        assert_eq!(c.get("aws:tagkeys").map(<[Value]>::len), Some(3));
+        c.set_all("x:empty", Vec::new());
+        assert_eq!(c.get("x:empty"), Some(&[][..]));
+        assert_eq!(c.var("x:empty"), None);
+        c.add("x:empty", Value::Num(3.0));
+        assert_eq!(c.var("x:empty"), Some("3"));
+        c.remove("AWS:TAGKEYS");
+        assert_eq!((c.get("aws:tagkeys"), c.var("aws:tagkeys")), (None, None));
+        let mut keys: Vec<&str> = c.iter().map(|(k, _)| k).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "aws:currenttime",
+                "aws:epochtime",
+                "aws:securetransport",
+                "aws:sourceip",
+                "custom:key",
+                "x:empty"
+            ]
+        );
     }
 
     #[test]

@@ -160,12 +160,31 @@ pub fn header_keys(ctx: &mut Context, headers: &HeaderMap) {
         ("x-amz-content-sha256", "s3:x-amz-content-sha256"),
         ("x-amz-object-ownership", "s3:x-amz-object-ownership"),
     ];
-    for (header, key) in DIRECT {
-        if let Some(v) = headers.get(*header).and_then(|v| v.to_str().ok()) {
-            ctx.set(key, v);
+    // One pass over the request's headers (a dozen or so) rather than a lookup per key; the
+    // first value of a repeated header counts, as `HeaderMap::get` would give it.
+    let mut seen = 0u16;
+    let mut tagging = None;
+    for (name, value) in headers {
+        let name = name.as_str();
+        if !name.starts_with("x-amz-") {
+            continue;
+        }
+        if name == "x-amz-tagging" {
+            tagging = tagging.or(Some(value));
+            continue;
+        }
+        let Some(i) = DIRECT.iter().position(|(h, _)| *h == name) else {
+            continue;
+        };
+        if seen & (1 << i) != 0 {
+            continue;
+        }
+        seen |= 1 << i;
+        if let Ok(v) = value.to_str() {
+            ctx.set(DIRECT[i].1, v);
         }
     }
-    if let Some(tagging) = headers.get("x-amz-tagging").and_then(|v| v.to_str().ok()) {
+    if let Some(tagging) = tagging.and_then(|v| v.to_str().ok()) {
         let tags = parse_tagging(tagging);
         for (k, v) in &tags {
             ctx.set(&format!("s3:RequestObjectTag/{k}"), v.as_str());

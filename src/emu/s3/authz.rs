@@ -122,18 +122,20 @@ pub fn check(
                     .allowed(),
             };
             if identity_ok {
+                let which = if matches!(target, Target::Bucket) {
+                    "bucket"
+                } else {
+                    "object"
+                };
                 return Ok(Verdict {
                     decision: Decision::Allow,
                     cross_account: verdict.cross_account,
                     because: String::new(),
-                    explanation: format!(
-                        "allowed by the {} ACL",
-                        if matches!(target, Target::Bucket) {
-                            "bucket"
-                        } else {
-                            "object"
-                        }
-                    ),
+                    explanation: if emu.options.explain {
+                        format!("allowed by the {which} ACL")
+                    } else {
+                        String::new()
+                    },
                 });
             }
         }

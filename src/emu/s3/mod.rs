@@ -94,6 +94,25 @@ pub fn object_acl(req: &AclRequest, owner: AccountId, bucket_owner: AccountId) -
     }
 }
 
+/// Object Ownership's BucketOwnerEnforced check of a write's ACL ([`acl::check_enforced`];
+/// the bucket owner's canonical ID is worked out only if the write sent an ACL).
+fn check_enforced(req: &AclRequest, bucket_owner: AccountId) -> S3Result<()> {
+    if *req == AclRequest::None {
+        return Ok(());
+    }
+    acl::check_enforced(req, &bucket_owner.canonical_user_id()).map_err(acl_error)
+}
+
+/// [`acl::new_object_owner`] (which does not read the bucket owner's canonical ID).
+fn new_object_owner(
+    mode: ObjectOwnership,
+    req: &AclRequest,
+    writer: AccountId,
+    bucket_owner: AccountId,
+) -> AccountId {
+    acl::new_object_owner(mode, req, writer, bucket_owner, "")
+}
+
 /// The checksum S3 adds to objects uploaded without one: full-object CRC64NVME.
 pub fn full_checksums(body: &[u8]) -> st::Checksums {
     use s3s::crypto::Checksum;
@@ -161,19 +180,28 @@ struct Access {
     emu: Arc<Emulator>,
 }
 
+/// The caller of unsigned requests.
+fn anonymous() -> Arc<Caller> {
+    static ANONYMOUS: std::sync::LazyLock<Arc<Caller>> =
+        std::sync::LazyLock::new(|| Arc::new(Caller::anonymous()));
+    ANONYMOUS.clone()
+}
+
 #[async_trait::async_trait]
 impl s3s::access::S3Access for Access {
     async fn check(&self, cx: &mut s3s::access::S3AccessContext<'_>) -> S3Result<()> {
         let caller = match cx.credentials() {
-            None => Caller::anonymous(),
+            None => anonymous(),
             Some(c) => {
                 let st = self.emu.read();
-                st.caller(&c.access_key, self.emu.now()).map_err(|_| {
-                    err(
-                        S3ErrorCode::InvalidAccessKeyId,
-                        "The AWS Access Key Id you provided does not exist in our records.",
-                    )
-                })?
+                self.emu
+                    .caller(&st, &c.access_key, self.emu.now())
+                    .map_err(|_| {
+                        err(
+                            S3ErrorCode::InvalidAccessKeyId,
+                            "The AWS Access Key Id you provided does not exist in our records.",
+                        )
+                    })?
             }
         };
         if let Some(expected) = &caller.token {
@@ -239,7 +267,7 @@ impl BodySlabs {
 
 /// What every operation needs from the request.
 struct Call {
-    caller: Caller,
+    caller: Arc<Caller>,
     ctx: Context,
 }
 
@@ -247,9 +275,9 @@ impl EmuS3 {
     fn call<T>(&self, req: &S3Request<T>) -> Call {
         let caller = req
             .extensions
-            .get::<Caller>()
+            .get::<Arc<Caller>>()
             .cloned()
-            .unwrap_or_else(Caller::anonymous);
+            .unwrap_or_else(anonymous);
         let meta = req
             .extensions
             .get::<RequestMeta>()
@@ -414,15 +442,24 @@ fn put_acl_request(
 }
 
 fn acl_headers(headers: &http::HeaderMap) -> (Option<&str>, Vec<(Permission, &str)>) {
-    let canned = headers.get("x-amz-acl").and_then(|v| v.to_str().ok());
-    let mut grants = Vec::new();
-    for (h, perm) in [
+    const GRANTS: [(&str, Permission); 5] = [
         ("x-amz-grant-read", Permission::Read),
         ("x-amz-grant-write", Permission::Write),
         ("x-amz-grant-read-acp", Permission::ReadAcp),
         ("x-amz-grant-write-acp", Permission::WriteAcp),
         ("x-amz-grant-full-control", Permission::FullControl),
-    ] {
+    ];
+    // Most requests carry none of these: one pass over the names before any lookup.
+    let any = headers.keys().any(|n| {
+        let n = n.as_str();
+        n == "x-amz-acl" || n.starts_with("x-amz-grant-")
+    });
+    if !any {
+        return (None, Vec::new());
+    }
+    let canned = headers.get("x-amz-acl").and_then(|v| v.to_str().ok());
+    let mut grants = Vec::new();
+    for (h, perm) in GRANTS {
         if let Some(v) = headers.get(h).and_then(|v| v.to_str().ok()) {
             grants.push((perm, v));
         }
@@ -468,6 +505,39 @@ async fn read_body(
         buf.extend_from_slice(&chunk);
     }
     Ok(buf.freeze())
+}
+
+/// For a write refused before its body was read: reads the body and drops it, then gives the
+/// error back. Unread, the body makes the server close the connection after its response,
+/// and a client still sending (a streamed upload) sees the connection reset instead of the
+/// error. Only small declared bodies (up to 8 MiB) are drained, for at most 5 s, and never
+/// when the client waits for `100 Continue` before sending.
+async fn discard_body(
+    body: Option<StreamingBlob>,
+    length: Option<i64>,
+    headers: &http::HeaderMap,
+    e: S3Error,
+) -> S3Error {
+    const MAX: usize = 8 * 1024 * 1024;
+    let expects_continue = headers
+        .get(http::header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let small = length
+        .and_then(|n| usize::try_from(n).ok())
+        .is_some_and(|n| n <= MAX);
+    if let (Some(mut body), true, false) = (body, small, expects_continue) {
+        let drain = async {
+            let mut read = 0;
+            while let Ok(Some(chunk)) = body.try_next().await {
+                read += chunk.len();
+                if read > MAX {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), drain).await;
+    }
+    e
 }
 
 /// Checksums sent with a write (headers or trailer): verified against the body, and stored.
@@ -1191,7 +1261,7 @@ impl S3 for EmuS3 {
                 &b.owner.canonical_user_id(),
             )?;
             if b.ownership() == ObjectOwnership::BucketOwnerEnforced {
-                acl::check_enforced(&acl_req, &b.owner.canonical_user_id()).map_err(acl_error)?;
+                check_enforced(&acl_req, b.owner)?;
             }
             self.check_bucket(&mut call, b, "s3:PutBucketAcl", None, Permission::WriteAcp)?;
             authz::refuse_public_acl(b.pab(), acl::is_public_request(&acl_req))?;
@@ -1209,23 +1279,29 @@ impl S3 for EmuS3 {
     ) -> S3Result<S3Response<PutObjectOutput>> {
         let mut call = self.call(&req);
         let S3Request {
-            input,
+            mut input,
             headers,
             trailing_headers,
             ..
         } = req;
         let name = input.bucket.clone();
         let key = input.key.clone();
-        let acl_req = acl_request(&headers)?;
         let writer = call.caller.account();
-        let (bucket_owner, ownership) = {
+        let refused = |e: S3Error, input: &mut PutObjectInput| {
+            discard_body(input.body.take(), input.content_length, &headers, e)
+        };
+        let acl_req = match acl_request(&headers) {
+            Ok(r) => r,
+            Err(e) => return Err(refused(e, &mut input).await),
+        };
+        let checked: S3Result<_> = (|| {
             let state = self.emu.read();
             let b = state
                 .buckets
                 .get(&name)
                 .ok_or_else(|| no_such_bucket(&name))?;
             if b.ownership() == ObjectOwnership::BucketOwnerEnforced {
-                acl::check_enforced(&acl_req, &b.owner.canonical_user_id()).map_err(acl_error)?;
+                check_enforced(&acl_req, b.owner)?;
             }
             authz::refuse_public_acl(b.pab(), acl::is_public_request(&acl_req))?;
             self.check_bucket(&mut call, b, "s3:PutObject", Some(&key), Permission::Write)?;
@@ -1237,19 +1313,17 @@ impl S3 for EmuS3 {
                     ));
                 }
             }
-            (b.owner, b.ownership())
+            Ok((b.owner, b.ownership()))
+        })();
+        let (bucket_owner, ownership) = match checked {
+            Ok(x) => x,
+            Err(e) => return Err(refused(e, &mut input).await),
         };
         let body = read_body(input.body, input.content_length, Some(&self.slabs)).await?;
         let trailer = trailing_headers.as_ref().and_then(|t| t.take());
         let checksums = verify_checksums(&body, &headers, trailer.as_ref())?;
         let writer = writer.unwrap_or(bucket_owner);
-        let owner = acl::new_object_owner(
-            ownership,
-            &acl_req,
-            writer,
-            bucket_owner,
-            &bucket_owner.canonical_user_id(),
-        );
+        let owner = new_object_owner(ownership, &acl_req, writer, bucket_owner);
         let tags = input
             .tagging
             .as_deref()
@@ -1648,7 +1722,7 @@ impl S3 for EmuS3 {
                 .get(&input.bucket)
                 .ok_or_else(|| no_such_bucket(&input.bucket))?;
             if b.ownership() == ObjectOwnership::BucketOwnerEnforced {
-                acl::check_enforced(&acl_req, &b.owner.canonical_user_id()).map_err(acl_error)?;
+                check_enforced(&acl_req, b.owner)?;
             }
             authz::refuse_public_acl(b.pab(), acl::is_public_request(&acl_req))?;
             self.check_bucket(
@@ -1661,13 +1735,7 @@ impl S3 for EmuS3 {
             (b.owner, b.ownership())
         };
         let writer = call.caller.account().unwrap_or(bucket_owner);
-        let owner = acl::new_object_owner(
-            ownership,
-            &acl_req,
-            writer,
-            bucket_owner,
-            &bucket_owner.canonical_user_id(),
-        );
+        let owner = new_object_owner(ownership, &acl_req, writer, bucket_owner);
         let replace = input
             .metadata_directive
             .as_ref()
@@ -1797,7 +1865,7 @@ impl S3 for EmuS3 {
                 &obj.owner.canonical_user_id(),
             )?;
             if b.ownership() == ObjectOwnership::BucketOwnerEnforced {
-                acl::check_enforced(&acl_req, &b.owner.canonical_user_id()).map_err(acl_error)?;
+                check_enforced(&acl_req, b.owner)?;
             }
             self.check_object(
                 &mut call,
@@ -2037,6 +2105,34 @@ mod tests {
     #[test]
     fn etags() {
         assert_eq!(md5_etag(b""), "\"d41d8cd98f00b204e9800998ecf8427e\"");
+    }
+
+    #[tokio::test]
+    async fn refused_small_bodies_are_drained() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let run = |len: i64, expect: bool| async move {
+            let pulled = Arc::new(AtomicUsize::new(0));
+            let p = pulled.clone();
+            let chunks = futures::stream::iter(0..4).map(move |_| {
+                p.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, std::io::Error>(Bytes::from_static(b"data"))
+            });
+            let mut headers = http::HeaderMap::new();
+            if expect {
+                headers.insert(
+                    http::header::EXPECT,
+                    http::HeaderValue::from_static("100-continue"),
+                );
+            }
+            let e = err(S3ErrorCode::AccessDenied, "Access Denied");
+            let e = discard_body(Some(StreamingBlob::wrap(chunks)), Some(len), &headers, e).await;
+            assert_eq!(*e.code(), S3ErrorCode::AccessDenied);
+            pulled.load(Ordering::SeqCst)
+        };
+        use futures::StreamExt;
+        assert_eq!(run(16, false).await, 4);
+        assert_eq!(run(16, true).await, 0);
+        assert_eq!(run(1 << 30, false).await, 0);
     }
 
     #[test]

@@ -17,8 +17,7 @@ use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 use super::super::acl::{self, ObjectOwnership, Permission};
 use super::super::state as st;
 use super::{
-    acl_error, acl_request, b64, err, no_such_bucket, object_acl, read_body, ts, verify_checksums,
-    EmuS3,
+    acl_request, b64, err, no_such_bucket, object_acl, read_body, ts, verify_checksums, EmuS3,
 };
 
 /// AWS's smallest part (all but the last).
@@ -91,7 +90,7 @@ impl EmuS3 {
                 .get(&input.bucket)
                 .ok_or_else(|| no_such_bucket(&input.bucket))?;
             if b.ownership() == ObjectOwnership::BucketOwnerEnforced {
-                acl::check_enforced(&acl_req, &b.owner.canonical_user_id()).map_err(acl_error)?;
+                super::check_enforced(&acl_req, b.owner)?;
             }
             super::authz::refuse_public_acl(b.pab(), acl::is_public_request(&acl_req))?;
             self.check_bucket(
@@ -104,13 +103,7 @@ impl EmuS3 {
             (b.owner, b.ownership())
         };
         let writer = call.caller.account().unwrap_or(bucket_owner);
-        let owner = acl::new_object_owner(
-            ownership,
-            &acl_req,
-            writer,
-            bucket_owner,
-            &bucket_owner.canonical_user_id(),
-        );
+        let owner = super::new_object_owner(ownership, &acl_req, writer, bucket_owner);
         let alg = algorithm(input.checksum_algorithm.as_ref());
         let full_object = input
             .checksum_type
@@ -251,24 +244,32 @@ impl EmuS3 {
     ) -> S3Result<S3Response<UploadPartOutput>> {
         let mut call = self.call(&req);
         let S3Request {
-            input,
+            mut input,
             headers,
             trailing_headers,
             ..
         } = req;
-        if !(1..=10_000).contains(&input.part_number) {
-            return Err(err(
+        let checked = if (1..=10_000).contains(&input.part_number) {
+            self.mp_check(
+                &mut call,
+                &input.bucket,
+                &input.key,
+                &input.upload_id,
+                "s3:PutObject",
+            )
+        } else {
+            Err(err(
                 S3ErrorCode::InvalidArgument,
                 "Part number must be an integer between 1 and 10000, inclusive",
-            ));
-        }
-        let alg = self.mp_check(
-            &mut call,
-            &input.bucket,
-            &input.key,
-            &input.upload_id,
-            "s3:PutObject",
-        )?;
+            ))
+        };
+        let alg = match checked {
+            Ok(alg) => alg,
+            Err(e) => {
+                let body = input.body.take();
+                return Err(super::discard_body(body, input.content_length, &headers, e).await);
+            }
+        };
         // Parts are concatenated on Complete: no slab, so their memory goes with the upload.
         let body = read_body(input.body, input.content_length, None).await?;
         let trailer = trailing_headers.as_ref().and_then(|t| t.take());
