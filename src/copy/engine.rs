@@ -488,6 +488,45 @@ pub async fn run(
         }
     }
 
+    // A sync reads the destination's listing: an identity that may only upload cannot sync.
+    if let (
+        Kind::Sync { .. },
+        Dest::S3 {
+            client,
+            bucket,
+            prefix,
+        },
+    ) = (&opts.kind, &dst)
+    {
+        if let Err(e) = client
+            .0
+            .s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .max_keys(1)
+            .send()
+            .await
+        {
+            let id = dst_id.as_ref().map(|i| i.arn.clone()).unwrap_or_default();
+            return Err(match code(&e) {
+                Some("AccessDenied") => CopyError::Permission {
+                    identity: id,
+                    action: "s3:ListBucket",
+                    resource: format!("arn:aws:s3:::{bucket}"),
+                    message: format!(
+                        "{} (sync compares with the destination's listing; an identity that may only upload can use `ferry copy`)",
+                        describe(&e)
+                    ),
+                },
+                _ => CopyError::Config(format!(
+                    "cannot list the destination s3://{bucket}/{prefix}: {}",
+                    describe(&e)
+                )),
+            });
+        }
+    }
+
     // The source: readable, one object or a folder, and the probe key.
     let (src_root, single, probe) = match &src {
         Source::S3 {

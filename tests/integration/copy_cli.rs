@@ -18,12 +18,13 @@ pub fn profiles(tag: &str) -> PathBuf {
     std::fs::write(
         dir.join("credentials"),
         "[a]\naws_access_key_id = AKIACOPYACOPIER00001\naws_secret_access_key = copySecretOfAccountACopier00000000000001\n\
-         [b]\naws_access_key_id = AKIACOPYBCOPIER00001\naws_secret_access_key = copySecretOfAccountBCopier00000000000001\n",
+         [b]\naws_access_key_id = AKIACOPYBCOPIER00001\naws_secret_access_key = copySecretOfAccountBCopier00000000000001\n\
+         [broot]\naws_access_key_id = AKIAFERRYROOTB000002\naws_secret_access_key = ferryRootSecretKeyOfAccountB000000000002\n",
     )
     .unwrap();
     std::fs::write(
         dir.join("config"),
-        "[profile a]\nregion = us-east-1\n[profile b]\nregion = us-east-1\n",
+        "[profile a]\nregion = us-east-1\n[profile b]\nregion = us-east-1\n[profile broot]\nregion = us-east-1\n",
     )
     .unwrap();
     dir
