@@ -144,6 +144,7 @@ fn side(
         external_id: external_id.clone(),
         region: region.clone(),
         endpoint: endpoint.clone(),
+        credentials: None,
     }
 }
 
@@ -385,7 +386,9 @@ fn run_job(args: &CopyArgs, kind: Kind) -> Result<ExitCode> {
 
 /// Progress bars on a terminal (objects and bytes against the planned totals, rate, ETA);
 /// plain periodic lines otherwise.
-fn spawn_progress(c: Arc<Counters>) -> (indicatif::MultiProgress, tokio::task::JoinHandle<()>) {
+pub(crate) fn spawn_progress(
+    c: Arc<Counters>,
+) -> (indicatif::MultiProgress, tokio::task::JoinHandle<()>) {
     let tty = std::io::stderr().is_terminal();
     let multi = if tty {
         indicatif::MultiProgress::new()

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod copy;
+pub mod demo;
 pub mod explain;
 pub mod serve;
 
@@ -26,6 +27,8 @@ pub enum Command {
     /// Copy what is missing or changed (and with --delete remove what the source lacks).
     #[command(after_help = copy::EXAMPLE)]
     Sync(copy::SyncArgs),
+    /// The main job end to end on the embedded emulator: two accounts, a role per side, sync, verify.
+    Demo(demo::DemoArgs),
     /// Decide whether a request is allowed, as AWS would, and show which statements decided it.
     Explain(explain::ExplainArgs),
     /// Run the multi-account AWS emulator (S3, STS, IAM) on a local port.
@@ -38,6 +41,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Copy(args) => copy::run(&args),
         Command::Sync(args) => copy::run_sync(&args),
+        Command::Demo(args) => demo::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Serve(args) => serve::run(&args),
     };

@@ -27,6 +27,8 @@ pub struct SideConfig {
     pub external_id: Option<String>,
     pub region: Option<String>,
     pub endpoint: Option<String>,
+    /// Fixed keys instead of the config chain (tests, the demo, `ferry check`).
+    pub credentials: Option<Credentials>,
 }
 
 /// The caller identity a side resolved to (sts get-caller-identity).
@@ -227,6 +229,9 @@ pub async fn build(name: &'static str, cfg: &SideConfig) -> Side {
     }
     if let Some(e) = &cfg.endpoint {
         loader = loader.endpoint_url(e);
+    }
+    if let Some(c) = &cfg.credentials {
+        loader = loader.credentials_provider(c.clone());
     }
     let mut base = loader.load().await;
     if base.region().is_none() {

@@ -735,3 +735,32 @@ async fn a_killed_copy_resumes_with_sync_without_recopying() {
     );
     check_all(&emu, &objects).await;
 }
+
+#[test]
+fn the_demo_runs_the_main_job_and_verifies_it() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args(["demo", "--objects", "200", "--large", "1"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("copied 201 objects"), "{stdout}");
+    assert!(
+        stdout.contains("owned by account B, the bucket owner"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("copied 0, skipped 201 unchanged"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("denied, as on AWS: AccessDenied"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("demo passed"), "{stdout}");
+}
