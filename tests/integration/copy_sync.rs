@@ -764,3 +764,131 @@ fn the_demo_runs_the_main_job_and_verifies_it() {
     );
     assert!(stdout.contains("demo passed"), "{stdout}");
 }
+
+#[tokio::test]
+async fn headers_are_kept_and_storage_class_encryption_and_tags_follow_the_flags() {
+    for (tag, writer) in [("hdr-stream", WRITER_ROLE), ("hdr-server", COPIER_ROLE)] {
+        let emu = world(1024).await;
+        let a = emu.s3(&Key::root("A"));
+        for (k, body) in [("h/small.json", big(300)), ("h/large.bin", big(150_000))] {
+            a.put_object()
+                .bucket(SRC)
+                .key(k)
+                .content_type("application/json")
+                .content_encoding("identity")
+                .content_disposition("attachment; filename=\"x.json\"")
+                .cache_control("max-age=60")
+                .metadata("origin", "account-a")
+                .tagging("team=data")
+                .body(ByteStream::from(body))
+                .send()
+                .await
+                .unwrap();
+        }
+        let mut args = vec![
+            "s3://ferry-source/h/",
+            "s3://ferry-dest/h/",
+            "--storage-class",
+            "standard_ia",
+            "--sse",
+            "AES256",
+            "--no-tags",
+            "--json",
+        ];
+        args.extend(roles(writer));
+        let (code, out, err) = run(&emu, tag, "copy", args).await;
+        assert_eq!(code, Some(0), "{out}{err}");
+        let b = emu.s3(&Key::root("B"));
+        for k in ["h/small.json", "h/large.bin"] {
+            let h = b.head_object().bucket(DST).key(k).send().await.unwrap();
+            let what = format!("{tag} {k}");
+            assert_eq!(h.content_type(), Some("application/json"), "{what}");
+            assert_eq!(h.content_encoding(), Some("identity"), "{what}");
+            assert_eq!(
+                h.content_disposition(),
+                Some("attachment; filename=\"x.json\""),
+                "{what}"
+            );
+            assert_eq!(h.cache_control(), Some("max-age=60"), "{what}");
+            assert_eq!(
+                h.metadata()
+                    .and_then(|m| m.get("origin"))
+                    .map(String::as_str),
+                Some("account-a"),
+                "{what}"
+            );
+            assert_eq!(
+                h.storage_class().map(|s| s.as_str()),
+                Some("STANDARD_IA"),
+                "{what}"
+            );
+            assert_eq!(
+                h.server_side_encryption().map(|s| s.as_str()),
+                Some("AES256"),
+                "{what}"
+            );
+            let tags = b
+                .get_object_tagging()
+                .bucket(DST)
+                .key(k)
+                .send()
+                .await
+                .unwrap();
+            assert!(tags.tag_set().is_empty(), "--no-tags: {what}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn bad_flags_exit_two_before_anything_happens() {
+    let emu = world(1024).await;
+    for (args, want) in [
+        (
+            vec![
+                "s3://ferry-source/",
+                "s3://ferry-dest/",
+                "--storage-class",
+                "COLD",
+            ],
+            "--storage-class",
+        ),
+        (
+            vec!["s3://ferry-source/", "s3://ferry-dest/", "--sse", "rot13"],
+            "--sse",
+        ),
+        (
+            vec![
+                "s3://ferry-source/",
+                "s3://ferry-dest/",
+                "--sse-kms-key-id",
+                "k",
+            ],
+            "needs --sse aws:kms",
+        ),
+        (
+            vec![
+                "s3://ferry-source/",
+                "s3://ferry-dest/",
+                "--include",
+                "a[",
+                "--exclude",
+                "*",
+            ],
+            "invalid glob",
+        ),
+        (vec!["/tmp", "/var"], "both locations are local"),
+        (
+            vec![
+                "s3://ferry-source/",
+                "s3://ferry-dest/",
+                "--compare",
+                "vibes",
+            ],
+            "--compare",
+        ),
+    ] {
+        let (code, out, err) = run(&emu, "badflags", "sync", args.clone()).await;
+        assert_eq!(code, Some(2), "{args:?}: {out}{err}");
+        assert!(err.contains(want), "{args:?}: expected `{want}` in {err}");
+    }
+}
