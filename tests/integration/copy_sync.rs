@@ -892,3 +892,61 @@ async fn bad_flags_exit_two_before_anything_happens() {
         assert!(err.contains(want), "{args:?}: expected `{want}` in {err}");
     }
 }
+
+#[tokio::test]
+async fn profiles_with_role_arn_and_source_profile_work_as_in_the_aws_cli() {
+    let emu = world(1024).await;
+    fill(&emu, &[("r/a.txt", b"alpha".to_vec())]).await;
+    let dir = profiles("role-profiles");
+    let ep = emu.endpoint();
+    std::fs::write(
+        dir.join("config"),
+        format!(
+            "[profile a]\nregion = us-east-1\n[profile b]\nregion = us-east-1\n\
+             [profile reader]\nregion = us-east-1\nrole_arn = {SOURCE_ROLE}\nsource_profile = a\nendpoint_url = {ep}\n\
+             [profile writer]\nregion = us-east-1\nrole_arn = {WRITER_ROLE}\nsource_profile = b\nendpoint_url = {ep}\n"
+        ),
+    )
+    .unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        ferry(
+            &dir,
+            &ep,
+            "copy",
+            &[
+                "s3://ferry-source/r/",
+                "s3://ferry-dest/r/",
+                "--source-profile",
+                "reader",
+                "--dest-profile",
+                "writer",
+                "--json",
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = summary(&stdout);
+    assert!(
+        s["source_identity"]["arn"]
+            .as_str()
+            .unwrap()
+            .contains("assumed-role/source-reader/"),
+        "{s}"
+    );
+    assert!(
+        s["destination_identity"]["arn"]
+            .as_str()
+            .unwrap()
+            .contains("assumed-role/dest-writer/"),
+        "{s}"
+    );
+    assert_eq!(dest_body(&emu, "r/a.txt").await, b"alpha");
+}
