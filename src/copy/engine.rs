@@ -340,6 +340,9 @@ impl Fail {
         let class = match (code(e), status) {
             (Some("SlowDown"), _) | (_, Some(503)) => Class::SlowDown,
             (Some("ExpiredToken" | "TokenRefreshRequired"), _) => Class::Expired(side),
+            // HEAD answers carry no body, so an expired session shows only as a bare 400:
+            // refresh and retry (a few times at most, as for ExpiredToken).
+            (None, Some(400)) => Class::Expired(side),
             (Some("AccessControlListNotSupported" | "InvalidBucketAclWithObjectOwnership"), _) => {
                 Class::Denied
             }

@@ -950,3 +950,49 @@ async fn profiles_with_role_arn_and_source_profile_work_as_in_the_aws_cli() {
     );
     assert_eq!(dest_body(&emu, "r/a.txt").await, b"alpha");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_token_answer_refreshes_the_session_and_retries() {
+    // Sessions of one second and 300 ms per request: a request signed just before ferry's
+    // refresh point (a fifth of the lifetime before expiry) arrives after expiry.
+    let world = World::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/copy-cross-account.toml"),
+    )
+    .unwrap();
+    let emu = Emu::start(
+        world,
+        Options {
+            min_part_size: Some(1024),
+            session_lifetime: Some(Duration::from_secs(1)),
+            faults: Faults {
+                latency: Duration::from_millis(300),
+                ..Faults::default()
+            },
+            ..Options::default()
+        },
+    )
+    .await;
+    let objects = fill_many(&emu, 60).await;
+    let mut args = vec![
+        "s3://ferry-source/m/",
+        "s3://ferry-dest/m/",
+        "--json",
+        "-j",
+        "16",
+    ];
+    args.extend(roles(WRITER_ROLE));
+    let (code, out, err) = run(&emu, "expired-token", "copy", args).await;
+    assert_eq!(
+        code,
+        Some(0),
+        "{err}\n{}",
+        out.lines().last().unwrap_or_default()
+    );
+    let s = summary(&out);
+    assert_eq!(s["copied"], 63, "{s}");
+    assert!(
+        s["retries"].as_u64().unwrap() > 0,
+        "some requests met ExpiredToken and were retried: {s}"
+    );
+    check_all(&emu, &objects).await;
+}
