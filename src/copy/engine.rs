@@ -1522,38 +1522,17 @@ impl Job {
             .as_ref()
             .map(|(a, _)| *a)
             .unwrap_or(Algorithm::Crc64Nvme);
+        let headers = Headers {
+            content_type: head.content_type().map(str::to_owned),
+            content_encoding: head.content_encoding().map(str::to_owned),
+            content_disposition: head.content_disposition().map(str::to_owned),
+            content_language: head.content_language().map(str::to_owned),
+            cache_control: head.cache_control().map(str::to_owned),
+            metadata: head.metadata().cloned(),
+            tagging,
+        };
         let upload_id = self
-            .retry(|| async {
-                s3.dst
-                    .s3
-                    .create_multipart_upload()
-                    .bucket(s3.dst_bucket)
-                    .key(dkey)
-                    .set_content_type(head.content_type().map(str::to_owned))
-                    .set_content_encoding(head.content_encoding().map(str::to_owned))
-                    .set_content_disposition(head.content_disposition().map(str::to_owned))
-                    .set_content_language(head.content_language().map(str::to_owned))
-                    .set_cache_control(head.cache_control().map(str::to_owned))
-                    .set_metadata(head.metadata().cloned())
-                    .set_tagging(tagging.clone())
-                    .set_acl(self.opts.acl.clone())
-                    .set_storage_class(self.opts.storage_class.clone())
-                    .set_server_side_encryption(self.opts.sse.clone())
-                    .set_ssekms_key_id(self.opts.sse_kms_key_id.clone())
-                    .checksum_algorithm(alg.sdk())
-                    .checksum_type(ChecksumType::FullObject)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        Fail::sdk(
-                            &e,
-                            SideId::Dest,
-                            "s3:PutObject",
-                            "starting the multipart upload",
-                        )
-                    })
-                    .map(|o| o.upload_id().unwrap_or_default().to_owned())
-            })
+            .start_upload(s3.dst, s3.dst_bucket, dkey, alg, &headers)
             .await?;
         let upload = Upload {
             side: s3.dst,
@@ -1671,6 +1650,48 @@ impl Job {
         upload.finish(self, parts, source_value).await
     }
 
+    /// CreateMultipartUpload with the job's write settings and a full-object checksum.
+    async fn start_upload(
+        &self,
+        side: &Side,
+        bucket: &str,
+        key: &str,
+        alg: Algorithm,
+        h: &Headers,
+    ) -> Result<String, Fail> {
+        self.retry(|| async {
+            side.s3
+                .create_multipart_upload()
+                .bucket(bucket)
+                .key(key)
+                .set_content_type(h.content_type.clone())
+                .set_content_encoding(h.content_encoding.clone())
+                .set_content_disposition(h.content_disposition.clone())
+                .set_content_language(h.content_language.clone())
+                .set_cache_control(h.cache_control.clone())
+                .set_metadata(h.metadata.clone())
+                .set_tagging(h.tagging.clone())
+                .set_acl(self.opts.acl.clone())
+                .set_storage_class(self.opts.storage_class.clone())
+                .set_server_side_encryption(self.opts.sse.clone())
+                .set_ssekms_key_id(self.opts.sse_kms_key_id.clone())
+                .checksum_algorithm(alg.sdk())
+                .checksum_type(ChecksumType::FullObject)
+                .send()
+                .await
+                .map_err(|e| {
+                    Fail::sdk(
+                        &e,
+                        SideId::Dest,
+                        "s3:PutObject",
+                        "starting the multipart upload",
+                    )
+                })
+                .map(|o| o.upload_id().unwrap_or_default().to_owned())
+        })
+        .await
+    }
+
     async fn upload(
         &self,
         side: &Side,
@@ -1707,32 +1728,11 @@ impl Job {
                 confirm(Some(&sum), out.checksum_crc64_nvme(), None, None, true)
             }
             plan => {
-                let upload_id = self
-                    .retry(|| async {
-                        side.s3
-                            .create_multipart_upload()
-                            .bucket(bucket)
-                            .key(dkey)
-                            .set_content_type(guess_content_type(file))
-                            .set_acl(self.opts.acl.clone())
-                            .set_storage_class(self.opts.storage_class.clone())
-                            .set_server_side_encryption(self.opts.sse.clone())
-                            .set_ssekms_key_id(self.opts.sse_kms_key_id.clone())
-                            .checksum_algorithm(alg.sdk())
-                            .checksum_type(ChecksumType::FullObject)
-                            .send()
-                            .await
-                            .map_err(|e| {
-                                Fail::sdk(
-                                    &e,
-                                    SideId::Dest,
-                                    "s3:PutObject",
-                                    "starting the multipart upload",
-                                )
-                            })
-                            .map(|o| o.upload_id().unwrap_or_default().to_owned())
-                    })
-                    .await?;
+                let headers = Headers {
+                    content_type: guess_content_type(file),
+                    ..Headers::default()
+                };
+                let upload_id = self.start_upload(side, bucket, dkey, alg, &headers).await?;
                 let upload = Upload {
                     side,
                     bucket,
@@ -1994,6 +1994,18 @@ impl Job {
             None => Ok(Verified::Sent),
         }
     }
+}
+
+/// The headers an object keeps when copied.
+#[derive(Debug, Default)]
+struct Headers {
+    content_type: Option<String>,
+    content_encoding: Option<String>,
+    content_disposition: Option<String>,
+    content_language: Option<String>,
+    cache_control: Option<String>,
+    metadata: Option<std::collections::HashMap<String, String>>,
+    tagging: Option<String>,
 }
 
 /// Both S3 sides of an S3-to-S3 job.

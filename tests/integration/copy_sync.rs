@@ -113,6 +113,22 @@ async fn open_uploads(emu: &Emu) -> usize {
         .len()
 }
 
+/// The copy layout with emulator `options` (parts down to 1 KiB).
+async fn copy_world(options: Options) -> Emu {
+    let world = World::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/copy-cross-account.toml"),
+    )
+    .unwrap();
+    Emu::start(
+        world,
+        Options {
+            min_part_size: Some(1024),
+            ..options
+        },
+    )
+    .await
+}
+
 fn big(n: u32) -> Vec<u8> {
     (0..n).map(|i| (i % 251) as u8).collect()
 }
@@ -570,22 +586,14 @@ async fn check_all(emu: &Emu, objects: &[(String, Vec<u8>)]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn completes_under_slowdowns_and_dropped_connections() {
-    let world = World::load(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/copy-cross-account.toml"),
-    )
-    .unwrap();
-    let emu = Emu::start(
-        world,
-        Options {
-            min_part_size: Some(1024),
-            faults: Faults {
-                slow_down: 0.05,
-                drop_connection: 0.01,
-                ..Faults::default()
-            },
-            ..Options::default()
+    let emu = copy_world(Options {
+        faults: Faults {
+            slow_down: 0.05,
+            drop_connection: 0.01,
+            ..Faults::default()
         },
-    )
+        ..Options::default()
+    })
     .await;
     let objects = fill_many(&emu, 2000).await;
     let mut args = vec!["s3://ferry-source/m/", "s3://ferry-dest/m/", "--json"];
@@ -613,22 +621,14 @@ async fn completes_under_slowdowns_and_dropped_connections() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_expiring_every_two_seconds_do_not_fail_objects() {
-    let world = World::load(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/copy-cross-account.toml"),
-    )
-    .unwrap();
-    let emu = Emu::start(
-        world,
-        Options {
-            min_part_size: Some(1024),
-            session_lifetime: Some(Duration::from_secs(2)),
-            faults: Faults {
-                latency: Duration::from_millis(15),
-                ..Faults::default()
-            },
-            ..Options::default()
+    let emu = copy_world(Options {
+        session_lifetime: Some(Duration::from_secs(2)),
+        faults: Faults {
+            latency: Duration::from_millis(15),
+            ..Faults::default()
         },
-    )
+        ..Options::default()
+    })
     .await;
     let objects = fill_many(&emu, 600).await;
     let mut args = vec![
@@ -662,21 +662,13 @@ async fn sessions_expiring_every_two_seconds_do_not_fail_objects() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_copy_resumes_with_sync_without_recopying() {
-    let world = World::load(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/copy-cross-account.toml"),
-    )
-    .unwrap();
-    let emu = Emu::start(
-        world,
-        Options {
-            min_part_size: Some(1024),
-            faults: Faults {
-                latency: Duration::from_millis(10),
-                ..Faults::default()
-            },
-            ..Options::default()
+    let emu = copy_world(Options {
+        faults: Faults {
+            latency: Duration::from_millis(10),
+            ..Faults::default()
         },
-    )
+        ..Options::default()
+    })
     .await;
     let objects = fill_many(&emu, 400).await;
     let dir = profiles("killed");
@@ -955,22 +947,14 @@ async fn profiles_with_role_arn_and_source_profile_work_as_in_the_aws_cli() {
 async fn an_expired_token_answer_refreshes_the_session_and_retries() {
     // Sessions of one second and 300 ms per request: a request signed just before ferry's
     // refresh point (a fifth of the lifetime before expiry) arrives after expiry.
-    let world = World::load(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/copy-cross-account.toml"),
-    )
-    .unwrap();
-    let emu = Emu::start(
-        world,
-        Options {
-            min_part_size: Some(1024),
-            session_lifetime: Some(Duration::from_secs(1)),
-            faults: Faults {
-                latency: Duration::from_millis(300),
-                ..Faults::default()
-            },
-            ..Options::default()
+    let emu = copy_world(Options {
+        session_lifetime: Some(Duration::from_secs(1)),
+        faults: Faults {
+            latency: Duration::from_millis(300),
+            ..Faults::default()
         },
-    )
+        ..Options::default()
+    })
     .await;
     let objects = fill_many(&emu, 60).await;
     let mut args = vec![
