@@ -480,15 +480,8 @@ pub async fn run(
                 }
             }
         }
-        Dest::Local(p) => {
-            if p.is_file() {
-                // Allowed only for one object (checked below).
-            } else if !p.exists() && !opts.dry_run {
-                std::fs::create_dir_all(p).map_err(|e| {
-                    CopyError::Config(format!("cannot create `{}`: {e}", p.display()))
-                })?;
-            }
-        }
+        // Checked once the source is known (one object may land in a file).
+        Dest::Local(_) => {}
     }
 
     // A sync reads the destination's listing: an identity that may only upload cannot sync.
@@ -586,12 +579,18 @@ pub async fn run(
             (String::new(), meta.is_file(), None)
         }
     };
-    if let (Dest::Local(p), false) = (&dst, single) {
-        if p.is_file() {
+    if let Dest::Local(p) = &dst {
+        if !single && p.is_file() {
             return Err(CopyError::Config(format!(
                 "destination `{}` is a file, but the source is a folder",
                 p.display()
             )));
+        }
+        // A folder is created for a folder, or for one object sent into `DIR/`.
+        let folder = !single || p.as_os_str().to_string_lossy().ends_with('/');
+        if folder && !p.exists() && !opts.dry_run {
+            std::fs::create_dir_all(p)
+                .map_err(|e| CopyError::Config(format!("cannot create `{}`: {e}", p.display())))?;
         }
     }
 
@@ -1197,7 +1196,8 @@ impl Job {
         let Dest::Local(root) = &self.dst else {
             return Err("not a local destination".to_owned());
         };
-        if self.single && root.is_file() {
+        if self.single && !root.is_dir() && !root.as_os_str().to_string_lossy().ends_with('/') {
+            // One object to a file name (as `aws s3 cp s3://b/k ./name` writes `name`).
             return Ok(root.clone());
         }
         if rel.starts_with('/')

@@ -384,6 +384,33 @@ async fn uploads_a_folder_and_downloads_it_back_byte_identical() {
         0,
         "a second download copies nothing: {out}"
     );
+
+    // One object: to a file name, into a folder, and one file up to a new key.
+    let one = tmp.path().join("one.txt");
+    let into = tmp.path().join("into");
+    for target in [one.display().to_string(), format!("{}/", into.display())] {
+        let args: Vec<String> = vec![
+            "s3://ferry-dest/up/sub/b.csv".into(),
+            target.clone(),
+            "--source-profile".into(),
+            "broot".into(),
+        ];
+        let (code, out, err) = run_owned(&emu, "download1", "copy", args).await;
+        assert_eq!(code, Some(0), "{target}: {out}{err}");
+    }
+    assert_eq!(std::fs::read(&one).unwrap(), b"1,2,3");
+    assert_eq!(std::fs::read(into.join("b.csv")).unwrap(), b"1,2,3");
+    let args: Vec<String> = vec![
+        up.join("a.txt").display().to_string(),
+        "s3://ferry-dest/single/renamed.txt".into(),
+        "--dest-profile".into(),
+        "b".into(),
+        "--dest-role".into(),
+        SYNCER_ROLE.into(),
+    ];
+    let (code, out, err) = run_owned(&emu, "upload1", "copy", args).await;
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert_eq!(dest_body(&emu, "single/renamed.txt").await, b"alpha");
 }
 
 fn walk(dir: &Path) -> Vec<String> {
