@@ -399,6 +399,9 @@ struct Job {
     source_listing_failed: AtomicBool,
     retries: AtomicU64,
     verified: [AtomicU64; 3],
+    /// The identities' ARNs, for messages.
+    src_arn: Option<String>,
+    dst_arn: Option<String>,
 }
 
 /// Runs a job. Errors found before anything was written return `Err` (exit code 2);
@@ -649,6 +652,8 @@ pub async fn run(
         source_listing_failed: AtomicBool::new(false),
         retries: AtomicU64::new(0),
         verified: Default::default(),
+        src_arn: src_id.as_ref().map(|i| i.arn.clone()),
+        dst_arn: dst_id.as_ref().map(|i| i.arn.clone()),
     });
 
     let actions = job.clone().plan();
@@ -985,16 +990,16 @@ impl Job {
     }
 
     fn src_identity_name(&self) -> String {
-        match &self.src {
-            Source::S3 { .. } => "the source identity".to_owned(),
-            Source::Local(_) => "this host".to_owned(),
+        match &self.src_arn {
+            Some(arn) => format!("the source identity {arn}"),
+            None => "this host".to_owned(),
         }
     }
 
     fn dst_identity_name(&self) -> String {
-        match &self.dst {
-            Dest::S3 { .. } => "the destination identity".to_owned(),
-            Dest::Local(_) => "this host".to_owned(),
+        match &self.dst_arn {
+            Some(arn) => format!("the destination identity {arn}"),
+            None => "this host".to_owned(),
         }
     }
 
