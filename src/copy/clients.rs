@@ -58,7 +58,10 @@ pub struct Side {
 #[derive(Debug)]
 pub struct Refreshing {
     inner: SharedCredentialsProvider,
-    cached: tokio::sync::Mutex<Option<Cached>>,
+    /// Read on every request (a short, uncontended lock; no await while held).
+    cached: Mutex<Option<Arc<Cached>>>,
+    /// Held while fetching, so concurrent callers wait for one refresh.
+    refreshing: tokio::sync::Mutex<()>,
     refreshes: std::sync::atomic::AtomicU64,
 }
 
@@ -88,31 +91,43 @@ impl Refreshing {
     pub fn new(inner: SharedCredentialsProvider) -> Refreshing {
         Refreshing {
             inner,
-            cached: tokio::sync::Mutex::new(None),
+            cached: Mutex::new(None),
+            refreshing: tokio::sync::Mutex::new(()),
             refreshes: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
+    fn current(&self) -> Option<Arc<Cached>> {
+        self.cached
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     async fn get(&self) -> provider::Result {
-        let mut cached = self.cached.lock().await;
-        if let Some(c) = cached.as_ref().filter(|c| c.fresh(SystemTime::now())) {
+        if let Some(c) = self.current().filter(|c| c.fresh(SystemTime::now())) {
+            return Ok(c.credentials.clone());
+        }
+        let _one = self.refreshing.lock().await;
+        // Another caller may have refreshed while this one waited.
+        if let Some(c) = self.current().filter(|c| c.fresh(SystemTime::now())) {
             return Ok(c.credentials.clone());
         }
         let credentials = self.inner.provide_credentials().await?;
         self.refreshes
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        *cached = Some(Cached {
+        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(Cached {
             credentials: credentials.clone(),
             obtained: Instant::now(),
             obtained_at: SystemTime::now(),
-        });
+        }));
         Ok(credentials)
     }
 
     /// Drops the cached credentials if they were obtained before `attempt_started` (the
     /// request that was refused used them); later ones are already fresh.
     pub async fn invalidate_if_older(&self, attempt_started: Instant) {
-        let mut cached = self.cached.lock().await;
+        let mut cached = self.cached.lock().unwrap_or_else(|p| p.into_inner());
         if cached
             .as_ref()
             .is_some_and(|c| c.obtained <= attempt_started)

@@ -373,6 +373,9 @@ impl Fail {
     }
 }
 
+/// Streamed objects up to this size are read whole before the PUT (bytes).
+const SMALL_BODY: i64 = 1024 * 1024;
+
 /// Jittered exponential backoff: up to 100 ms × 2^attempt, capped at 5 s.
 fn backoff(attempt: u32) -> Duration {
     let cap = 100u64.saturating_mul(1 << attempt.min(6)).min(5_000);
@@ -1395,26 +1398,59 @@ impl Job {
             .map(|(a, _)| *a)
             .unwrap_or(Algorithm::Crc64Nvme);
         let src_etag = got.e_tag().map(|e| e.trim_matches('"').to_owned());
-        let out = s3
+        let length = got.content_length();
+        let content_type = got.content_type().map(str::to_owned);
+        let content_encoding = got.content_encoding().map(str::to_owned);
+        let content_disposition = got.content_disposition().map(str::to_owned);
+        let content_language = got.content_language().map(str::to_owned);
+        let cache_control = got.cache_control().map(str::to_owned);
+        let metadata = got.metadata().cloned();
+        // Small bodies are read whole: the SDK can then retry the PUT by itself, and the
+        // streaming-body machinery is skipped. At most `-j` of them are held at once.
+        let body = if length.is_some_and(|n| (0..=SMALL_BODY).contains(&n)) {
+            let data = got.body.collect().await.map_err(|e| Fail {
+                class: Class::Transient,
+                message: format!("reading the source: {e}"),
+                action: "s3:GetObject",
+                side: SideId::Source,
+            })?;
+            ByteStream::from(data.into_bytes())
+        } else {
+            got.body
+        };
+        let req = s3
             .dst
             .s3
             .put_object()
             .bucket(s3.dst_bucket)
             .key(dkey)
-            .set_content_length(got.content_length())
-            .set_content_type(got.content_type().map(str::to_owned))
-            .set_content_encoding(got.content_encoding().map(str::to_owned))
-            .set_content_disposition(got.content_disposition().map(str::to_owned))
-            .set_content_language(got.content_language().map(str::to_owned))
-            .set_cache_control(got.cache_control().map(str::to_owned))
-            .set_metadata(got.metadata().cloned())
+            .set_content_length(length)
+            .set_content_type(content_type)
+            .set_content_encoding(content_encoding)
+            .set_content_disposition(content_disposition)
+            .set_content_language(content_language)
+            .set_cache_control(cache_control)
+            .set_metadata(metadata)
             .set_tagging(tagging)
             .set_acl(self.opts.acl.clone())
             .set_storage_class(self.opts.storage_class.clone())
             .set_server_side_encryption(self.opts.sse.clone())
-            .set_ssekms_key_id(self.opts.sse_kms_key_id.clone())
-            .checksum_algorithm(alg.sdk())
-            .body(got.body)
+            .set_ssekms_key_id(self.opts.sse_kms_key_id.clone());
+        // The source's own checksum goes along as a header: the destination checks the bytes
+        // it receives against it (end to end), and nothing is computed here. Without one, the
+        // SDK computes a CRC64NVME over the bytes sent.
+        let req = match &source_sum {
+            Some((Algorithm::Crc32, v)) => req.checksum_crc32(v),
+            Some((Algorithm::Crc32c, v)) => req.checksum_crc32_c(v),
+            Some((Algorithm::Crc64Nvme, v)) => req.checksum_crc64_nvme(v),
+            None => req.checksum_algorithm(alg.sdk()),
+        };
+        // The checksum protects the body; signing it too (SHA-256 and an HMAC per chunk over
+        // plain HTTP) adds nothing.
+        let out = req
+            .body(body)
+            .customize()
+            .disable_payload_signing()
             .send()
             .await
             .map_err(|e| Fail::sdk(&e, SideId::Dest, "s3:PutObject", "writing the destination"))?;
@@ -1622,6 +1658,8 @@ impl Job {
                                 .set_content_length(got.content_length())
                                 .checksum_algorithm(alg.sdk())
                                 .body(got.body)
+                                .customize()
+                                .disable_payload_signing()
                                 .send()
                                 .await
                                 .map_err(|e| {
@@ -1725,6 +1763,8 @@ impl Job {
                             .set_ssekms_key_id(self.opts.sse_kms_key_id.clone())
                             .checksum_crc64_nvme(&sum)
                             .body(ByteStream::from(body.1.clone()))
+                            .customize()
+                            .disable_payload_signing()
                             .send()
                             .await
                             .map_err(|e| Fail::sdk(&e, SideId::Dest, "s3:PutObject", "uploading"))
@@ -1769,6 +1809,8 @@ impl Job {
                                         .content_length(i64::try_from(len).unwrap_or(i64::MAX))
                                         .checksum_crc64_nvme(&sum)
                                         .body(ByteStream::from(data.clone()))
+                                        .customize()
+                                        .disable_payload_signing()
                                         .send()
                                         .await
                                         .map_err(|e| {
