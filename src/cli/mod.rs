@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod check;
 pub mod copy;
 pub mod explain;
 pub mod serve;
@@ -20,6 +21,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run Gherkin permission scenarios against the emulator or real accounts.
+    Check(check::CheckArgs),
     /// Copy objects between two S3 locations, each side with its own identity.
     Copy(copy::CopyArgs),
     /// Decide whether a request is allowed, as AWS would, and show which statements decided it.
@@ -32,6 +35,7 @@ pub enum Command {
 /// failure, 2 usage or configuration errors.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
+        Command::Check(args) => check::run(&args),
         Command::Copy(args) => copy::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Serve(args) => serve::run(&args),
