@@ -179,12 +179,16 @@ async fn load(def: &IdentityDef, file: &AccountsFile, endpoint: Option<&str>) ->
 pub async fn resolve(target: &Target) -> Result<Resolved, String> {
     match target {
         Target::Emulator => {
-            let base = aws_config::defaults(BehaviorVersion::latest())
+            // Built directly, not by aws_config's loader: nothing of the user's AWS
+            // configuration applies to the emulator, and one plain-HTTP client serves every SDK
+            // client of the run (the loader's default HTTPS client would load TLS roots).
+            let base = SdkConfig::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .http_client(aws_smithy_http_client::Builder::new().build_http())
                 .region(Region::new("us-east-1"))
                 .credentials_provider(nobody())
                 .endpoint_url("http://127.0.0.1:9")
-                .load()
-                .await;
+                .build();
             Ok(Resolved::Emulator {
                 base: Box::new(base),
             })

@@ -128,6 +128,8 @@ pub struct FerryWorld {
     pub policies: HashMap<String, IamEntity>,
     pub last: Option<Outcome>,
     pending_decisions: u64,
+    /// Clients per principal name (building SDK clients is not free).
+    clients: std::cell::RefCell<HashMap<String, Clients>>,
 }
 
 impl fmt::Debug for FerryWorld {
@@ -306,8 +308,8 @@ impl FerryWorld {
             Some(c) => c,
             None => fail(format!("account `{alias}` has no credentials")),
         };
-        self.principals.insert(
-            alias.to_owned(),
+        self.add_principal(
+            alias,
             Principal {
                 account: alias.to_owned(),
                 creds,
@@ -358,7 +360,7 @@ impl FerryWorld {
                 }
             }
         };
-        self.principals.insert(name.to_owned(), p);
+        self.add_principal(name, p);
     }
 
     pub fn account(&self, alias: &str) -> &Account {
@@ -381,18 +383,41 @@ impl FerryWorld {
 
     /// Clients acting as a principal.
     pub fn clients(&self, name: &str) -> Clients {
+        if let Some(c) = self.clients.borrow().get(name) {
+            return c.clone();
+        }
         let p = self.principal(name);
         let account = self.account(&p.account);
-        clients_for(&account.sdk, p.creds.clone(), account.custom_endpoint)
+        let c = clients_for(&account.sdk, p.creds.clone(), account.custom_endpoint);
+        self.clients.borrow_mut().insert(name.to_owned(), c.clone());
+        c
+    }
+
+    /// Forgets a principal (and its cached clients), e.g. a deleted user.
+    pub fn forget(&mut self, name: &str) {
+        self.principals.remove(name);
+        self.clients.borrow_mut().remove(name);
+    }
+
+    /// Adds or replaces a principal.
+    pub fn add_principal(&mut self, name: &str, p: Principal) {
+        self.clients.borrow_mut().remove(name);
+        self.principals.insert(name.to_owned(), p);
     }
 
     /// Clients of an account's administrator.
     pub fn admin(&self, alias: &str) -> Clients {
+        let key = format!("\0admin:{alias}");
+        if let Some(c) = self.clients.borrow().get(&key) {
+            return c.clone();
+        }
         let account = self.account(alias);
         let Some(creds) = account.sdk.credentials_provider() else {
             fail(format!("account `{alias}` has no credentials"))
         };
-        clients_for(&account.sdk, creds, account.custom_endpoint)
+        let c = clients_for(&account.sdk, creds, account.custom_endpoint);
+        self.clients.borrow_mut().insert(key, c.clone());
+        c
     }
 
     /// Refuses steps that create resources under `--no-provision`.
@@ -597,11 +622,14 @@ async fn identify(alias: &str, sdk: &SdkConfig) -> Result<(String, String), Stri
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.message.is_empty() {
-            write!(f, "{} (HTTP {})", self.code, self.status)
-        } else {
-            write!(f, "{}: {} (HTTP {})", self.code, self.message, self.status)
+        write!(f, "{}", self.code)?;
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
         }
+        if self.status != 0 {
+            write!(f, " (HTTP {})", self.status)?;
+        }
+        Ok(())
     }
 }
 

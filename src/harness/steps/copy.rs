@@ -100,10 +100,13 @@ async fn run(w: &mut FerryWorld, a: Args) {
         Ok(report) if report.failed.is_empty() => Ok(Output::Text(report.copied.to_string())),
         Ok(report) => {
             let first = &report.failed[0].error;
+            // "writing the destination: AccessDenied: ..." -> AccessDenied
             let code = first
-                .split(':')
-                .next()
-                .filter(|c| !c.is_empty() && c.chars().all(|ch| ch.is_ascii_alphanumeric()))
+                .split(": ")
+                .find(|c| {
+                    c.starts_with(|ch: char| ch.is_ascii_uppercase())
+                        && c.chars().all(|ch| ch.is_ascii_alphanumeric())
+                })
                 .unwrap_or("CopyFailed")
                 .to_owned();
             Err(Failure {

@@ -4,7 +4,9 @@
 
 use super::{step, Args, StepDef};
 use crate::harness::cleanup::Resource;
-use crate::harness::world::{fail, failure, static_creds, FerryWorld, IamEntity, Principal};
+use crate::harness::world::{
+    fail, failure, static_creds, FerryWorld, IamEntity, Output, Principal,
+};
 
 pub fn steps() -> Vec<StepDef> {
     vec![
@@ -25,6 +27,12 @@ pub fn steps() -> Vec<StepDef> {
             r#"^(?:a )?role "([^"]+)" in account "([^"]+)" with trust policy:$"#,
             "Creates a role (named NAME-${run}) with the docstring as its trust policy; ${role:NAME} is its ARN.",
             create_role
+        ),
+        step!(
+            When,
+            r#"^"([^"]+)" creates role "([^"]+)" with trust policy:$"#,
+            "CreateRole as the principal (an action: check it with an outcome step, e.g. MalformedPolicyDocument for a trust policy naming a principal that does not exist).",
+            create_role_action
         ),
         step!(
             Given,
@@ -124,8 +132,8 @@ async fn create_user(w: &mut FerryWorld, a: Args) {
             user: name.clone(),
             id: k.access_key_id().to_owned(),
         });
-        w.principals.insert(
-            logical,
+        w.add_principal(
+            &logical,
             Principal {
                 account: alias,
                 creds: static_creds(k.access_key_id(), k.secret_access_key(), None),
@@ -184,6 +192,43 @@ async fn create_role(w: &mut FerryWorld, a: Args) {
             arn,
         },
     );
+}
+
+async fn create_role_action(w: &mut FerryWorld, a: Args) {
+    w.provisioning("create role");
+    let who = a.get(1).to_owned();
+    let logical = a.get(2).to_owned();
+    let name = w.iam_name(&logical);
+    let alias = w.principal(&who).account.clone();
+    let c = w.clients(&who);
+    w.begin();
+    let r = c
+        .iam
+        .create_role()
+        .role_name(&name)
+        .assume_role_policy_document(a.doc())
+        .send()
+        .await;
+    let result = match r {
+        Ok(out) => {
+            w.created(Resource::Role {
+                account: alias.clone(),
+                name: name.clone(),
+            });
+            let arn = out.role().map(|r| r.arn().to_owned()).unwrap_or_default();
+            w.roles.insert(
+                logical,
+                IamEntity {
+                    account: alias,
+                    name: name.clone(),
+                    arn,
+                },
+            );
+            Ok(Output::Nothing)
+        }
+        Err(e) => Err(failure(&e)),
+    };
+    w.outcome(format!("\"{who}\": iam:CreateRole {name}"), result);
 }
 
 async fn role_inline(w: &mut FerryWorld, a: Args) {
@@ -406,6 +451,6 @@ async fn delete_user(w: &mut FerryWorld, a: Args) {
         &format!("iam delete-user {}", u.name),
         iam.delete_user().user_name(&u.name).send().await,
     );
-    w.principals.remove(&logical);
+    w.forget(&logical);
     w.users.remove(&logical);
 }

@@ -103,11 +103,15 @@ macro_rules! step {
                 ) -> futures::future::LocalBoxFuture<'a, ()> {
                     Box::pin(async move {
                         let a = $crate::harness::steps::Args::new(w, &ctx);
-                        $f(w, a).await;
                         // An action written as `Given` is setup: it must succeed.
-                        if $crate::harness::steps::Kind::$kind == $crate::harness::steps::Kind::When
-                            && ctx.step.ty == cucumber::gherkin::StepType::Given
-                        {
+                        let setup = $crate::harness::steps::Kind::$kind
+                            == $crate::harness::steps::Kind::When
+                            && ctx.step.ty == cucumber::gherkin::StepType::Given;
+                        if setup {
+                            w.last = None;
+                        }
+                        $f(w, a).await;
+                        if setup && w.last.is_some() {
                             $crate::harness::steps::outcome::expect(w, None);
                         }
                     })

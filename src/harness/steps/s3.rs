@@ -41,8 +41,8 @@ pub fn steps() -> Vec<StepDef> {
         ),
         step!(
             When,
-            r#"^"([^"]+)" puts object "([^"]+)" in(?:to)? bucket "([^"]+)"(?: containing "([^"]*)")?(?: with ACL "([^"]+)")?(?: with grant-(read|read-acp|write-acp|full-control) "([^"]+)")?$"#,
-            "PutObject as the principal, optionally with a canned ACL (x-amz-acl) or one x-amz-grant-* header (value as sent, e.g. id=${canonical:A}).",
+            r#"^"([^"]+)" puts object "([^"]+)" in(?:to)? bucket "([^"]+)"(?: containing "([^"]*)")?(?: with no ACL| with ACL "([^"]+)")?(?: with grant-(read|read-acp|write-acp|full-control) "([^"]+)")?$"#,
+            "PutObject as the principal, optionally with a canned ACL (x-amz-acl) or one x-amz-grant-* header (value as sent, e.g. id=${canonical:A}); `with no ACL` says so explicitly (for example tables).",
             put_object
         ),
         step!(

@@ -60,8 +60,8 @@ async fn assume(w: &mut FerryWorld, a: Args) {
                     .find(|x| x.id == account)
                     .map(|x| x.alias.clone())
                     .unwrap_or_else(|| w.principal(&who).account.clone());
-                w.principals.insert(
-                    session.clone(),
+                w.add_principal(
+                    &session,
                     Principal {
                         account: alias,
                         creds: static_creds(
