@@ -111,7 +111,12 @@ async fn remove_all(list: Vec<Resource>, target: &Resolved) {
     let Resolved::Aws { accounts, .. } = target else {
         return;
     };
-    for r in list.into_iter().rev() {
+    // Newest first; managed policies last (they can only go once nothing has them attached).
+    let (policies, others): (Vec<Resource>, Vec<Resource>) = list
+        .into_iter()
+        .rev()
+        .partition(|r| matches!(r, Resource::Policy { .. }));
+    for r in others.into_iter().chain(policies) {
         let Some(a) = accounts.get(r.account()) else {
             continue;
         };
@@ -138,6 +143,8 @@ async fn remove(c: &Clients, r: &Resource) -> Result<(), String> {
     match r {
         Resource::Bucket { name, .. } => empty_bucket(c, name).await.map_err(f)?,
         Resource::User { name, .. } => {
+            // A create interrupted by Ctrl-C may have left keys or policies untracked.
+            detach_all(c, Some(name), None).await;
             c.iam
                 .delete_user()
                 .user_name(name)
@@ -173,6 +180,7 @@ async fn remove(c: &Clients, r: &Resource) -> Result<(), String> {
                 .map_err(|e| failure(&e).to_string())?;
         }
         Resource::Role { name, .. } => {
+            detach_all(c, None, Some(name)).await;
             c.iam
                 .delete_role()
                 .role_name(name)
@@ -210,6 +218,84 @@ async fn remove(c: &Clients, r: &Resource) -> Result<(), String> {
     Ok(())
 }
 
+/// Deletes a user's access keys and inline policies and detaches its managed policies (or a
+/// role's), so that the user or role itself can be deleted. Best effort.
+async fn detach_all(c: &Clients, user: Option<&str>, role: Option<&str>) {
+    if let Some(u) = user {
+        if let Ok(keys) = c.iam.list_access_keys().user_name(u).send().await {
+            for k in keys.access_key_metadata() {
+                if let Some(id) = k.access_key_id() {
+                    let _ = c
+                        .iam
+                        .delete_access_key()
+                        .user_name(u)
+                        .access_key_id(id)
+                        .send()
+                        .await;
+                }
+            }
+        }
+        if let Ok(p) = c.iam.list_user_policies().user_name(u).send().await {
+            for name in p.policy_names() {
+                let _ = c
+                    .iam
+                    .delete_user_policy()
+                    .user_name(u)
+                    .policy_name(name)
+                    .send()
+                    .await;
+            }
+        }
+        if let Ok(p) = c
+            .iam
+            .list_attached_user_policies()
+            .user_name(u)
+            .send()
+            .await
+        {
+            for arn in p.attached_policies().iter().filter_map(|a| a.policy_arn()) {
+                let _ = c
+                    .iam
+                    .detach_user_policy()
+                    .user_name(u)
+                    .policy_arn(arn)
+                    .send()
+                    .await;
+            }
+        }
+    }
+    if let Some(r) = role {
+        if let Ok(p) = c.iam.list_role_policies().role_name(r).send().await {
+            for name in p.policy_names() {
+                let _ = c
+                    .iam
+                    .delete_role_policy()
+                    .role_name(r)
+                    .policy_name(name)
+                    .send()
+                    .await;
+            }
+        }
+        if let Ok(p) = c
+            .iam
+            .list_attached_role_policies()
+            .role_name(r)
+            .send()
+            .await
+        {
+            for arn in p.attached_policies().iter().filter_map(|a| a.policy_arn()) {
+                let _ = c
+                    .iam
+                    .detach_role_policy()
+                    .role_name(r)
+                    .policy_arn(arn)
+                    .send()
+                    .await;
+            }
+        }
+    }
+}
+
 /// Deletes every object (and version, and multipart upload), then the bucket.
 async fn empty_bucket(c: &Clients, bucket: &str) -> Result<(), String> {
     let s3 = &c.s3;
@@ -230,6 +316,7 @@ async fn empty_bucket(c: &Clients, bucket: &str) -> Result<(), String> {
                 .await;
         }
     }
+    let mut rounds = 0;
     loop {
         let page = s3
             .list_object_versions()
@@ -270,8 +357,9 @@ async fn empty_bucket(c: &Clients, bucket: &str) -> Result<(), String> {
             .send()
             .await
             .map_err(|e| failure(&e).to_string())?;
-        if page.is_truncated() != Some(true) {
-            break;
+        rounds += 1;
+        if rounds > 1000 {
+            return Err(format!("bucket `{bucket}` does not empty"));
         }
     }
     s3.delete_bucket()

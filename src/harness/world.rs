@@ -252,7 +252,7 @@ impl FerryWorld {
         let env = self.env().clone();
         let account = match &env.target {
             Resolved::Emulator { base } => {
-                let Some((_, key, secret)) = self.emu_accounts.get(alias).cloned() else {
+                let Some((id, key, secret)) = self.emu_accounts.get(alias).cloned() else {
                     fail(format!(
                         "account `{alias}` is not in the emulator's world (it has {})",
                         self.emu_accounts
@@ -272,9 +272,11 @@ impl FerryWorld {
                     .endpoint_url(endpoint)
                     .credentials_provider(creds)
                     .build();
-                let (id, canonical) = match identify(alias, &sdk).await {
-                    Ok(v) => v,
-                    Err(e) => fail(e),
+                // The emulator's accounts are known: no requests needed (the aws target
+                // resolves them with get-caller-identity and list-buckets).
+                let canonical = match id.parse::<crate::types::AccountId>() {
+                    Ok(a) => a.canonical_user_id(),
+                    Err(e) => fail(format!("account `{alias}`: {e}")),
                 };
                 Account {
                     alias: alias.to_owned(),
@@ -592,32 +594,6 @@ pub fn clients_for(sdk: &SdkConfig, creds: SharedCredentialsProvider, custom: bo
         sts: aws_sdk_sts::Client::new(&sdk),
         iam: aws_sdk_iam::Client::new(&sdk),
     }
-}
-
-async fn identify(alias: &str, sdk: &SdkConfig) -> Result<(String, String), String> {
-    let c = clients_for(
-        sdk,
-        sdk.credentials_provider()
-            .ok_or_else(|| format!("account `{alias}` has no credentials"))?,
-        true,
-    );
-    let who = c
-        .sts
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| format!("account `{alias}`: get-caller-identity: {}", failure(&e)))?;
-    let owner =
-        c.s3.list_buckets()
-            .send()
-            .await
-            .map_err(|e| format!("account `{alias}`: list-buckets: {}", failure(&e)))?;
-    let canonical = owner
-        .owner()
-        .and_then(|o| o.id())
-        .unwrap_or_default()
-        .to_owned();
-    Ok((who.account().unwrap_or_default().to_owned(), canonical))
 }
 
 impl fmt::Display for Failure {

@@ -102,14 +102,15 @@ async fn create_user(w: &mut FerryWorld, a: Args) {
     let (logical, alias) = (a.get(1).to_owned(), a.get(2).to_owned());
     let name = w.iam_name(&logical);
     let iam = w.admin(&alias).iam;
-    let out = check(
-        &format!("iam create-user {name}"),
-        iam.create_user().user_name(&name).send().await,
-    );
+    // Registered before it exists, so an interrupted create is still removed.
     w.created(Resource::User {
         account: alias.clone(),
         name: name.clone(),
     });
+    let out = check(
+        &format!("iam create-user {name}"),
+        iam.create_user().user_name(&name).send().await,
+    );
     let arn = out.user().map(|u| u.arn().to_owned()).unwrap_or_default();
     w.users.insert(
         logical.clone(),
@@ -169,6 +170,10 @@ async fn create_role(w: &mut FerryWorld, a: Args) {
     w.provisioning("create role");
     let (logical, alias) = (a.get(1).to_owned(), a.get(2).to_owned());
     let name = w.iam_name(&logical);
+    w.created(Resource::Role {
+        account: alias.clone(),
+        name: name.clone(),
+    });
     let out = check(
         &format!("iam create-role {name}"),
         w.admin(&alias)
@@ -179,10 +184,6 @@ async fn create_role(w: &mut FerryWorld, a: Args) {
             .send()
             .await,
     );
-    w.created(Resource::Role {
-        account: alias.clone(),
-        name: name.clone(),
-    });
     let arn = out.role().map(|r| r.arn().to_owned()).unwrap_or_default();
     w.roles.insert(
         logical,
@@ -201,6 +202,10 @@ async fn create_role_action(w: &mut FerryWorld, a: Args) {
     let name = w.iam_name(&logical);
     let alias = w.principal(&who).account.clone();
     let c = w.clients(&who);
+    w.created(Resource::Role {
+        account: alias.clone(),
+        name: name.clone(),
+    });
     w.begin();
     let r = c
         .iam
@@ -211,10 +216,6 @@ async fn create_role_action(w: &mut FerryWorld, a: Args) {
         .await;
     let result = match r {
         Ok(out) => {
-            w.created(Resource::Role {
-                account: alias.clone(),
-                name: name.clone(),
-            });
             let arn = out.role().map(|r| r.arn().to_owned()).unwrap_or_default();
             w.roles.insert(
                 logical,
@@ -257,6 +258,11 @@ async fn create_policy(w: &mut FerryWorld, a: Args) {
     w.provisioning("create policy");
     let (logical, alias) = (a.get(1).to_owned(), a.get(2).to_owned());
     let name = w.iam_name(&logical);
+    let planned = format!("arn:aws:iam::{}:policy/{name}", w.account(&alias).id);
+    w.created(Resource::Policy {
+        account: alias.clone(),
+        arn: planned,
+    });
     let out = check(
         &format!("iam create-policy {name}"),
         w.admin(&alias)
@@ -272,10 +278,6 @@ async fn create_policy(w: &mut FerryWorld, a: Args) {
         .and_then(|p| p.arn())
         .unwrap_or_default()
         .to_owned();
-    w.created(Resource::Policy {
-        account: alias.clone(),
-        arn: arn.clone(),
-    });
     w.policies.insert(
         logical,
         IamEntity {

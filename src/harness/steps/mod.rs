@@ -193,6 +193,15 @@ mod tests {
     }
 
     #[test]
+    fn features_readme_documents_every_step() {
+        let readme = include_str!("../../../features/README.md");
+        for d in all() {
+            let shown = format!("`{}`", d.pattern.replace('|', "\\|"));
+            assert!(readme.contains(&shown), "features/README.md lacks {shown}");
+        }
+    }
+
+    #[test]
     fn quoted_lists() {
         assert_eq!(quoted("\"A\", \"B\" and \"C\""), ["A", "B", "C"]);
         assert_eq!(quoted("\"A\""), ["A"]);

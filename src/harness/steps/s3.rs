@@ -179,16 +179,17 @@ async fn create_bucket(w: &mut FerryWorld, a: Args) {
                 .build(),
         );
     }
+    // Registered before it exists, so an interrupted create is still removed.
+    w.created(Resource::Bucket {
+        account: alias.clone(),
+        name: name.clone(),
+    });
     if let Err(e) = req.send().await {
         fail(format!(
             "setup failed: s3 create-bucket {name}: {}",
             failure(&e)
         ));
     }
-    w.created(Resource::Bucket {
-        account: alias.clone(),
-        name: name.clone(),
-    });
     w.buckets.insert(
         logical.clone(),
         BucketRef {
