@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         name_filter,
         concurrency: 16,
         quiet: false,
+        iam_settle: None,
     };
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,

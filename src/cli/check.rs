@@ -48,6 +48,10 @@ pub struct CheckArgs {
     /// Scenarios run at once (default: 16 on the emulator, 4 on AWS).
     #[arg(long, short = 'j')]
     pub concurrency: Option<usize>,
+    /// Seconds an action waits after IAM or bucket policy changes, for AWS's eventual
+    /// consistency (default: 10 on AWS, 0 with an endpoint override).
+    #[arg(long, value_name = "SECONDS")]
+    pub iam_settle: Option<u64>,
     /// List the step vocabulary and exit.
     #[arg(long)]
     pub list_steps: bool,
@@ -92,6 +96,7 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode> {
         name_filter: args.name.clone(),
         concurrency,
         quiet: false,
+        iam_settle: args.iam_settle.map(std::time::Duration::from_secs),
     };
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let summary = rt.block_on(harness::run(opts))?;

@@ -131,6 +131,14 @@ impl Resolved {
     pub fn is_aws(&self) -> bool {
         matches!(self, Resolved::Aws { .. })
     }
+
+    /// Every account has a custom endpoint (an emulator or another S3-compatible store).
+    pub fn has_endpoint_override(&self) -> bool {
+        match self {
+            Resolved::Emulator { .. } => true,
+            Resolved::Aws { accounts, .. } => accounts.values().all(|a| a.endpoint.is_some()),
+        }
+    }
 }
 
 /// The emulator's placeholder credentials for the base config (every client gets its own).

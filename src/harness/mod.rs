@@ -61,6 +61,9 @@ pub struct CheckOptions {
     pub concurrency: usize,
     /// Console output (off for `tests/features.rs` when quiet).
     pub quiet: bool,
+    /// Wait after IAM changes before the next action (default: 10 s on real AWS, none with an
+    /// endpoint override or on the emulator).
+    pub iam_settle: Option<std::time::Duration>,
 }
 
 /// The result of a run.
@@ -92,6 +95,9 @@ impl Summary {
 pub struct Env {
     pub target: accounts::Resolved,
     pub no_provision: bool,
+    /// How long an action waits after IAM or bucket policy changes (IAM is eventually
+    /// consistent on AWS; zero on the emulator).
+    pub iam_settle: std::time::Duration,
     pub cleanup: cleanup::Registry,
     next_scenario: AtomicU64,
 }
@@ -120,9 +126,16 @@ pub async fn run(opts: CheckOptions) -> Result<Summary, HarnessError> {
     let target = accounts::resolve(&opts.target)
         .await
         .map_err(HarnessError::Accounts)?;
+    let iam_settle = opts.iam_settle.unwrap_or(match &opts.target {
+        Target::Aws { endpoint: None, .. } if !target.has_endpoint_override() => {
+            std::time::Duration::from_secs(10)
+        }
+        _ => std::time::Duration::ZERO,
+    });
     let env = Arc::new(Env {
         target,
         no_provision: opts.no_provision,
+        iam_settle,
         cleanup: cleanup::Registry::default(),
         next_scenario: AtomicU64::new(1),
     });

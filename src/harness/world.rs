@@ -128,6 +128,8 @@ pub struct FerryWorld {
     pub policies: HashMap<String, IamEntity>,
     pub last: Option<Outcome>,
     pending_decisions: u64,
+    /// An IAM change since the last action (see [`FerryWorld::changed`]).
+    unsettled: bool,
     /// Clients per principal name (building SDK clients is not free).
     clients: std::cell::RefCell<HashMap<String, Clients>>,
 }
@@ -512,8 +514,20 @@ impl FerryWorld {
         }
     }
 
-    /// Marks the start of an action (for the emulator's decision record).
-    pub fn begin(&mut self) {
+    /// Notes an IAM (or bucket policy) change: on real accounts, the next action waits for it
+    /// to propagate ([`super::Env::iam_settle`]).
+    pub fn changed(&mut self) {
+        self.unsettled = true;
+    }
+
+    /// Marks the start of an action (for the emulator's decision record), after waiting for
+    /// earlier IAM changes to propagate on real accounts.
+    pub async fn begin(&mut self) {
+        let settle = self.env().iam_settle;
+        if self.unsettled && !settle.is_zero() {
+            tokio::time::sleep(settle).await;
+        }
+        self.unsettled = false;
         self.pending_decisions = self
             .emu
             .as_ref()

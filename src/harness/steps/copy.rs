@@ -77,7 +77,7 @@ async fn run(w: &mut FerryWorld, a: Args) {
     let src = w.clients(&src_who);
     let dst = w.clients(&dst_who);
     let what = format!("\"{src_who}\" -> \"{dst_who}\": ferry copy {}", a.get(4));
-    w.begin();
+    w.begin().await;
     let r = engine::copy(
         SourceClient(Side {
             s3: src.s3,

@@ -98,6 +98,7 @@ fn role(w: &FerryWorld, name: &str) -> IamEntity {
 }
 
 async fn create_user(w: &mut FerryWorld, a: Args) {
+    w.changed();
     w.provisioning("create user");
     let (logical, alias) = (a.get(1).to_owned(), a.get(2).to_owned());
     let name = w.iam_name(&logical);
@@ -145,6 +146,7 @@ async fn create_user(w: &mut FerryWorld, a: Args) {
 }
 
 async fn user_inline(w: &mut FerryWorld, a: Args) {
+    w.changed();
     w.provisioning("put user policy");
     let u = user(w, a.get(1));
     let policy = a.get(2).to_owned();
@@ -167,6 +169,7 @@ async fn user_inline(w: &mut FerryWorld, a: Args) {
 }
 
 async fn create_role(w: &mut FerryWorld, a: Args) {
+    w.changed();
     w.provisioning("create role");
     let (logical, alias) = (a.get(1).to_owned(), a.get(2).to_owned());
     let name = w.iam_name(&logical);
@@ -206,7 +209,7 @@ async fn create_role_action(w: &mut FerryWorld, a: Args) {
         account: alias.clone(),
         name: name.clone(),
     });
-    w.begin();
+    w.begin().await;
     let r = c
         .iam
         .create_role()
@@ -230,9 +233,11 @@ async fn create_role_action(w: &mut FerryWorld, a: Args) {
         Err(e) => Err(failure(&e)),
     };
     w.outcome(format!("\"{who}\": iam:CreateRole {name}"), result);
+    w.changed();
 }
 
 async fn role_inline(w: &mut FerryWorld, a: Args) {
+    w.changed();
     w.provisioning("put role policy");
     let r = role(w, a.get(1));
     let policy = a.get(2).to_owned();
@@ -255,6 +260,7 @@ async fn role_inline(w: &mut FerryWorld, a: Args) {
 }
 
 async fn create_policy(w: &mut FerryWorld, a: Args) {
+    w.changed();
     w.provisioning("create policy");
     let (logical, alias) = (a.get(1).to_owned(), a.get(2).to_owned());
     let name = w.iam_name(&logical);
@@ -299,6 +305,7 @@ fn policy_arn(w: &FerryWorld, name: &str) -> String {
 }
 
 async fn attach(w: &mut FerryWorld, a: Args) {
+    w.changed();
     w.provisioning("attach policy");
     let arn = policy_arn(w, a.get(1));
     if a.get(2) == "user" {
@@ -339,6 +346,7 @@ async fn attach(w: &mut FerryWorld, a: Args) {
 }
 
 async fn delete_inline(w: &mut FerryWorld, a: Args) {
+    w.changed();
     let policy = a.get(1);
     if a.get(2) == "user" {
         let u = user(w, a.get(3));
@@ -368,6 +376,7 @@ async fn delete_inline(w: &mut FerryWorld, a: Args) {
 }
 
 async fn detach(w: &mut FerryWorld, a: Args) {
+    w.changed();
     let arn = policy_arn(w, a.get(1));
     if a.get(2) == "user" {
         let u = user(w, a.get(3));
@@ -397,6 +406,7 @@ async fn detach(w: &mut FerryWorld, a: Args) {
 }
 
 async fn delete_user(w: &mut FerryWorld, a: Args) {
+    w.changed();
     let logical = a.get(1).to_owned();
     let u = user(w, &logical);
     let iam = w.admin(&u.account).iam;

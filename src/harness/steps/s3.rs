@@ -201,6 +201,7 @@ async fn create_bucket(w: &mut FerryWorld, a: Args) {
 }
 
 async fn bucket_policy(w: &mut FerryWorld, a: Args) {
+    w.changed();
     w.provisioning("put bucket policy");
     let b = w.bucket(a.get(1)).clone();
     let r = w
@@ -243,10 +244,11 @@ async fn seed_object(w: &mut FerryWorld, a: Args) {
 }
 
 async fn set_bucket_policy(w: &mut FerryWorld, a: Args) {
+    w.changed();
     let who = a.get(1).to_owned();
     let b = w.bucket(a.get(2)).clone();
     let c = w.clients(&who);
-    w.begin();
+    w.begin().await;
     let r =
         c.s3.put_bucket_policy()
             .bucket(&b.name)
@@ -289,7 +291,7 @@ async fn put_object(w: &mut FerryWorld, a: Args) {
         };
         how.push_str(&format!(" --grant-{kind} {value}"));
     }
-    w.begin();
+    w.begin().await;
     let r = req.send().await;
     let result = r.map(|_| Output::Nothing).map_err(|e| failure(&e));
     w.outcome(
@@ -303,7 +305,7 @@ async fn get_object(w: &mut FerryWorld, a: Args) {
     let key = a.get(2).to_owned();
     let b = w.bucket(a.get(3)).clone();
     let c = w.clients(&who);
-    w.begin();
+    w.begin().await;
     let result = match c.s3.get_object().bucket(&b.name).key(&key).send().await {
         Ok(o) => match o.body.collect().await {
             Ok(body) => Ok(Output::Body(body.into_bytes())),
@@ -322,7 +324,7 @@ async fn head_object(w: &mut FerryWorld, a: Args) {
     let key = a.get(2).to_owned();
     let b = w.bucket(a.get(3)).clone();
     let c = w.clients(&who);
-    w.begin();
+    w.begin().await;
     let r = c.s3.head_object().bucket(&b.name).key(&key).send().await;
     let result = r.map(|_| Output::Nothing).map_err(|e| failure(&e));
     w.outcome(
@@ -336,7 +338,7 @@ async fn list_objects(w: &mut FerryWorld, a: Args) {
     let b = w.bucket(a.get(2)).clone();
     let prefix = a.opt(3).map(str::to_owned);
     let c = w.clients(&who);
-    w.begin();
+    w.begin().await;
     let r =
         c.s3.list_objects_v2()
             .bucket(&b.name)
@@ -365,7 +367,7 @@ async fn list_objects(w: &mut FerryWorld, a: Args) {
 async fn list_buckets(w: &mut FerryWorld, a: Args) {
     let who = a.get(1).to_owned();
     let c = w.clients(&who);
-    w.begin();
+    w.begin().await;
     let result = match c.s3.list_buckets().send().await {
         Ok(out) => Ok(Output::Keys(
             out.buckets()
@@ -382,7 +384,7 @@ async fn bucket_location(w: &mut FerryWorld, a: Args) {
     let who = a.get(1).to_owned();
     let b = w.bucket(a.get(2)).clone();
     let c = w.clients(&who);
-    w.begin();
+    w.begin().await;
     let result = match c.s3.get_bucket_location().bucket(&b.name).send().await {
         Ok(out) => Ok(Output::Text(
             out.location_constraint()
@@ -402,7 +404,7 @@ async fn delete_object(w: &mut FerryWorld, a: Args) {
     let key = a.get(2).to_owned();
     let b = w.bucket(a.get(3)).clone();
     let c = w.clients(&who);
-    w.begin();
+    w.begin().await;
     let r = c.s3.delete_object().bucket(&b.name).key(&key).send().await;
     let result = r.map(|_| Output::Nothing).map_err(|e| failure(&e));
     w.outcome(
@@ -416,7 +418,7 @@ async fn get_object_acl(w: &mut FerryWorld, a: Args) {
     let key = a.get(2).to_owned();
     let b = w.bucket(a.get(3)).clone();
     let c = w.clients(&who);
-    w.begin();
+    w.begin().await;
     let result = match c.s3.get_object_acl().bucket(&b.name).key(&key).send().await {
         Ok(out) => Ok(Output::Acl {
             owner: out
@@ -455,7 +457,7 @@ async fn put_object_acl(w: &mut FerryWorld, a: Args) {
     let key = a.get(3).to_owned();
     let b = w.bucket(a.get(4)).clone();
     let c = w.clients(&who);
-    w.begin();
+    w.begin().await;
     let r =
         c.s3.put_object_acl()
             .bucket(&b.name)
@@ -488,7 +490,7 @@ async fn copy_object(w: &mut FerryWorld, a: Args) {
     if let Some(canned) = a.opt(6) {
         req = req.acl(acl(canned));
     }
-    w.begin();
+    w.begin().await;
     let r = req.send().await;
     let result = r.map(|_| Output::Nothing).map_err(|e| failure(&e));
     w.outcome(
@@ -515,7 +517,7 @@ async fn multipart(w: &mut FerryWorld, a: Args) {
     };
     let c = w.clients(&who);
     let what = format!("\"{who}\": multipart upload s3://{}/{key}", b.name);
-    w.begin();
+    w.begin().await;
     let mut create = c.s3.create_multipart_upload().bucket(&b.name).key(&key);
     if let Some(canned) = a.opt(5) {
         create = create.acl(acl(canned));

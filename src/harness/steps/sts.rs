@@ -43,7 +43,7 @@ async fn assume(w: &mut FerryWorld, a: Args) {
     if a.opt(5).is_some() {
         req = req.policy(a.doc());
     }
-    w.begin();
+    w.begin().await;
     let r = req.send().await;
     let account = role_arn.split(':').nth(4).unwrap_or_default().to_owned();
     let result = match r {
@@ -86,7 +86,7 @@ async fn assume(w: &mut FerryWorld, a: Args) {
 async fn caller_identity(w: &mut FerryWorld, a: Args) {
     let who = a.get(1).to_owned();
     let c = w.clients(&who);
-    w.begin();
+    w.begin().await;
     let result = match c.sts.get_caller_identity().send().await {
         Ok(out) => Ok(Output::Arn(out.arn().unwrap_or_default().to_owned())),
         Err(e) => Err(failure(&e)),
