@@ -108,3 +108,50 @@ Feature: Seed 000 option 2 - cross-account IAM role
     And managed policy "AssumeAccountARole" is attached to user "AccountBUserName"
     When "AccountBUserName" assumes role "AccountARole" as session "again"
     Then it is denied
+
+  Scenario Outline: Permission matrix - <principal> <action> is <outcome>
+    Given managed policy "AssumeAccountARole" is attached to user "AccountBUserName"
+    And "AccountBUserName" assumes role "AccountARole" as session "AccountBUserSession"
+    When "<principal>" <action>
+    Then the outcome is "<outcome>"
+
+    Examples:
+      | principal           | action                                                        | outcome |
+      | AccountBUserSession | gets object "report.txt" from bucket "accountabucketname"     | allowed |
+      | AccountBUserSession | puts object "new.txt" in bucket "accountabucketname"          | allowed |
+      | AccountBUserSession | lists bucket "accountabucketname"                             | allowed |
+      | AccountBUserName    | gets object "report.txt" from bucket "accountabucketname"     | denied  |
+      | AccountBUserName    | puts object "new.txt" in bucket "accountabucketname"          | denied  |
+      | AccountBUserName    | lists bucket "accountabucketname"                             | denied  |
+      | B                   | gets object "report.txt" from bucket "accountabucketname"     | denied  |
+      | A                   | gets object "report.txt" from bucket "accountabucketname"     | allowed |
+
+  Scenario: A session policy narrows what the role's session may do (rule 6: the role's policies intersected with the session policy)
+    Given managed policy "AssumeAccountARole" is attached to user "AccountBUserName"
+    When "AccountBUserName" assumes role "AccountARole" as session "ReadOnlySession" with session policy:
+      """
+      { "Version": "2012-10-17", "Statement": [ { "Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": "*" } ] }
+      """
+    Then it succeeds
+    When "ReadOnlySession" gets object "report.txt" from bucket "accountabucketname"
+    Then the body is "quarterly numbers, owned by account A"
+    When "ReadOnlySession" puts object "from-b/upload.txt" in bucket "accountabucketname"
+    Then it is denied
+
+  Scenario: Hardening beyond the seed - a trust policy requiring an external ID
+    Given a role "ExternalIdRole" in account "A" with trust policy:
+      """
+      { "Version": "2012-10-17", "Statement": [ { "Effect": "Allow", "Principal": { "AWS": "${user:AccountBUserName}" },
+        "Action": "sts:AssumeRole", "Condition": { "StringEquals": { "sts:ExternalId": "ferry-${run}" } } } ] }
+      """
+    And user "AccountBUserName" has inline policy "assume-external":
+      """
+      { "Version": "2012-10-17", "Statement": [ { "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "${role:ExternalIdRole}" } ] }
+      """
+    When "AccountBUserName" assumes role "ExternalIdRole" as session "no-id"
+    Then it is denied
+    When "AccountBUserName" assumes role "ExternalIdRole" as session "wrong-id" with external ID "guess"
+    Then it is denied
+    When "AccountBUserName" assumes role "ExternalIdRole" as session "with-id" with external ID "ferry-${run}"
+    Then it succeeds
+    And the caller identity ARN is "arn:aws:sts::${A}:assumed-role/${name:ExternalIdRole}/with-id"

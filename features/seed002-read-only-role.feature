@@ -51,6 +51,12 @@ Feature: Seed 002 - read-only cross-account access through a role
     Then the body is "id,value"
     When "MySession" gets object "missing.txt" from bucket "account-a-data-bucket"
     Then it fails with "NoSuchKey"
+    # Listing with a prefix.
+    When "MySession" lists bucket "account-a-data-bucket" with prefix "my-"
+    Then the listing contains "my-data.txt"
+    When "MySession" lists bucket "account-a-data-bucket" with prefix "other/"
+    Then it succeeds
+    And the listing omits "my-data.txt"
 
   Scenario Outline: "AccountB needs to read objects" - read-only: <action> is <outcome>
     Given "AccountAReader" assumes role "AccountBDataAccessRole" as session "MySession"
