@@ -174,7 +174,6 @@ pub async fn run(opts: CheckOptions) -> Result<Summary, HarnessError> {
         };
     }
     let before_env = env.clone();
-    let after_env = env.clone();
     let (after_failed, after_scenarios) = (failed.clone(), scenarios.clone());
     let cucumber = cucumber
         .before(move |feature, _rule, scenario, world| {
@@ -186,7 +185,6 @@ pub async fn run(opts: CheckOptions) -> Result<Summary, HarnessError> {
             .boxed_local()
         })
         .after(move |_feature, _rule, _scenario, finished, world| {
-            let env = after_env.clone();
             let failed = after_failed.clone();
             let scenarios = after_scenarios.clone();
             async move {
@@ -194,12 +192,10 @@ pub async fn run(opts: CheckOptions) -> Result<Summary, HarnessError> {
                 if !matches!(finished, event::ScenarioFinished::StepPassed) {
                     *failed.lock().unwrap_or_else(|p| p.into_inner()) += 1;
                 }
+                // Without a World (its before hook failed) nothing was created; anything
+                // registered is removed at the end of the run anyway.
                 if let Some(world) = world {
                     world.finish().await;
-                } else {
-                    // The World was lost (a hook failed): clean what the registry holds for
-                    // scenarios that are no longer running at the end of the run instead.
-                    let _ = &env;
                 }
             }
             .boxed_local()

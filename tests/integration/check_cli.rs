@@ -188,6 +188,17 @@ fn an_unknown_step_fails_the_run() {
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("Step doesn't match any function"), "{out}");
+
+    // Malformed Gherkin is a failed run too, naming the file.
+    std::fs::write(
+        dir.join("broken.feature"),
+        "this is not gherkin\nScenario: no feature\n",
+    )
+    .unwrap();
+    let o = check(&[dir.join("broken.feature").to_str().unwrap()]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("broken.feature"), "{out}");
 }
 
 #[test]
