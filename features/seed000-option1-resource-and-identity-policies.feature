@@ -98,6 +98,42 @@ Feature: Seed 000 option 1 - cross-account object access with a bucket policy an
     Then the ACL grants FULL_CONTROL to account "A"
     And the ACL owner is account "B"
 
+  Scenario: Both policies grant only the object actions - no delete, no listing, and only the named user
+    Given user "AccountBUserName" has inline policy "AccountABucketAccess":
+      """
+      {
+        "Version": "2012-10-17",
+        "Statement": [{
+          "Effect": "Allow",
+          "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:PutObjectAcl"],
+          "Resource": ["arn:aws:s3:::${bucket}/*", "arn:aws:s3:::${bucket}"]
+        }]
+      }
+      """
+    And the bucket policy of "accountabucketname" is:
+      """
+      {
+        "Version": "2012-10-17",
+        "Statement": [{
+          "Effect": "Allow",
+          "Principal": {"AWS": "${user:AccountBUserName}"},
+          "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:PutObjectAcl"],
+          "Resource": ["arn:aws:s3:::${bucket}/*"]
+        }]
+      }
+      """
+    And a user "AccountBOtherUser" in account "B" with an access key
+    And user "AccountBOtherUser" has inline policy "AccountABucketAccess":
+      """
+      { "Version": "2012-10-17", "Statement": [ { "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": ["arn:aws:s3:::${bucket}/*"] } ] }
+      """
+    When "AccountBUserName" deletes object "from-a.txt" from bucket "accountabucketname"
+    Then it is denied
+    When "AccountBUserName" lists bucket "accountabucketname"
+    Then it is denied
+    When "AccountBOtherUser" gets object "from-a.txt" from bucket "accountabucketname"
+    Then it is denied
+
   Scenario: Taking the IAM policy away again (delete-user-policy) denies B's user
     Given user "AccountBUserName" has inline policy "AccountABucketAccess":
       """
@@ -160,6 +196,7 @@ Feature: Seed 000 option 1 - cross-account object access with a bucket policy an
       | bucket   | *                 | FolderName/*    | gets object | FolderName/from-a.txt | from        | allowed |
       | bucket   | *                 | FolderName/*    | puts object | outside.txt           | in          | denied  |
       | bucket   | *                 | FolderName/*    | gets object | from-a.txt            | from        | denied  |
+      | bucket   | *                 | FolderName/*    | puts object | FolderName2/b.txt     | in          | denied  |
       | identity | FolderName/*      | *               | puts object | FolderName/b.txt      | in          | allowed |
       | identity | FolderName/*      | *               | gets object | FolderName/from-a.txt | from        | allowed |
       | identity | FolderName/*      | *               | puts object | outside.txt           | in          | denied  |

@@ -100,6 +100,14 @@ Feature: Seed 000 option 2 - cross-account IAM role
     And managed policy "AssumeAccountARole" is attached to user "AccountBOtherUser"
     When "AccountBOtherUser" assumes role "AccountARole" as session "other"
     Then it is denied
+    Given accounts "C"
+    And a user "AccountCUser" in account "C" with an access key
+    And user "AccountCUser" has inline policy "assume":
+      """
+      { "Version": "2012-10-17", "Statement": { "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "${role:AccountARole}" } }
+      """
+    When "AccountCUser" assumes role "AccountARole" as session "c-user"
+    Then it is denied
 
   Scenario: The trust policy names the user, not its name - a recreated AccountBUserName cannot assume the role
     Given managed policy "AssumeAccountARole" is attached to user "AccountBUserName"

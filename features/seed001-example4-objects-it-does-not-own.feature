@@ -113,6 +113,15 @@ Feature: Seed 001 Example 4 - bucket owner granting cross-account permission to 
     When "Dave" gets object "HappyFace.jpg" from bucket "doc-example-bucket1"
     Then it is denied
 
+  Scenario: The bucket policy names the Account B administrator only - another user of B is denied
+    Given a user "AccountBOther" in account "B" with an access key
+    And user "AccountBOther" has inline policy "administrator":
+      """
+      { "Version": "2012-10-17", "Statement": [ { "Effect": "Allow", "Action": "*", "Resource": "*" } ] }
+      """
+    When "AccountBOther" puts object "HappyFace.jpg" in bucket "doc-example-bucket1" with grant-full-control "id=${canonical:A}"
+    Then it is denied
+
   Scenario: "establishing trust with Account C" - not with Account B
     When "AccountBadmin" assumes role "examplerole" as session "b-admin"
     Then it is denied

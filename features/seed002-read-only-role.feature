@@ -72,6 +72,30 @@ Feature: Seed 002 - read-only cross-account access through a role
       | deletes object "my-data.txt" from bucket "account-a-data-bucket" | denied |
       | lists the buckets                                               | denied  |
 
+  Scenario: "This policy mirrors the permissions granted in the bucket policy" - without the role's own policy, the bucket policy alone is not enough
+    Given "AccountAReader" assumes role "AccountBDataAccessRole" as session "MySession"
+    When the inline policy "ReadAccountABucket" of role "AccountBDataAccessRole" is deleted
+    And "MySession" gets object "my-data.txt" from bucket "account-a-data-bucket"
+    Then it is denied
+
+  Scenario: The bucket policy names AccountBDataAccessRole only - another role of B with the same permissions is denied
+    Given a role "OtherRole" in account "B" with trust policy:
+      """
+      { "Version": "2012-10-17", "Statement": [ { "Effect": "Allow", "Principal": { "AWS": "arn:aws:iam::${A}:root" }, "Action": "sts:AssumeRole" } ] }
+      """
+    And role "OtherRole" has inline policy "ReadAccountABucket":
+      """
+      { "Version": "2012-10-17", "Statement": [ { "Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+        "Resource": ["arn:aws:s3:::${bucket}", "arn:aws:s3:::${bucket}/*"] } ] }
+      """
+    And user "AccountAReader" has inline policy "AssumeOtherRole":
+      """
+      { "Version": "2012-10-17", "Statement": [ { "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "${role:OtherRole}" } ] }
+      """
+    And "AccountAReader" assumes role "OtherRole" as session "Other"
+    When "Other" gets object "my-data.txt" from bucket "account-a-data-bucket"
+    Then it is denied
+
   Scenario: Assuming needs A's own sts:AssumeRole permission (the trust policy names account A)
     Given a user "AccountANoPolicy" in account "A" with an access key
     When "AccountANoPolicy" assumes role "AccountBDataAccessRole" as session "MySession"

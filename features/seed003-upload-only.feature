@@ -110,6 +110,15 @@ Feature: Seed 003 - upload-only access to account B's bucket through a role in a
     When "BenAWSCLI-Session" lists bucket "account-b-bucket"
     Then it is denied
 
+  Scenario: The trust policy names bobbytables only - another user of A cannot assume the role
+    Given a user "alice" in account "A" with an access key
+    And user "alice" has inline policy "assume":
+      """
+      { "Version": "2012-10-17", "Statement": [ { "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "${role:account-a-s3-role}" } ] }
+      """
+    When "alice" assumes role "account-a-s3-role" as session "alice"
+    Then it is denied
+
   Scenario: Without the role, bobbytables cannot upload (the bucket policy names the role only)
     When "bobbytables" puts object "foo/test.txt" in bucket "account-b-bucket"
     Then it is denied
