@@ -99,3 +99,33 @@ Feature: ferry copy across accounts
     When "reader" and "reader" run "ferry copy s3://${bucket:copy-source}/nothing/ s3://${bucket:copy-dest}/nothing/"
     Then it succeeds
     And 0 objects were copied
+
+  Scenario: ferry sync copies what is missing, then nothing; --delete removes what the source lacks
+    Given a bucket "sync-dest" in account "B"
+    And an object "data/old.txt" in bucket "sync-dest" containing "stale"
+    When "reader" and "B" run "ferry sync s3://${bucket:copy-source}/data/ s3://${bucket:sync-dest}/data/"
+    Then it succeeds
+    And 2 objects were copied
+    When "reader" and "B" run "ferry sync s3://${bucket:copy-source}/data/ s3://${bucket:sync-dest}/data/"
+    Then it succeeds
+    And 0 objects were copied
+    When "B" gets object "data/old.txt" from bucket "sync-dest"
+    Then the body is "stale"
+    When "reader" and "B" run "ferry sync s3://${bucket:copy-source}/data/ s3://${bucket:sync-dest}/data/ --delete"
+    Then it succeeds
+    When "B" gets object "data/old.txt" from bucket "sync-dest"
+    Then it fails with "NoSuchKey"
+
+  Scenario: ferry sync needs to list the destination - an upload-only role cannot sync
+    Given a bucket "sync-dest" in account "B"
+    And a role "dest-writer" in account "B" with trust policy:
+      """
+      { "Version": "2012-10-17", "Statement": [ { "Effect": "Allow", "Principal": { "AWS": "${user:operator}" }, "Action": "sts:AssumeRole" } ] }
+      """
+    And role "dest-writer" has inline policy "upload-only":
+      """
+      { "Version": "2012-10-17", "Statement": [ { "Effect": "Allow", "Action": ["s3:PutObject"], "Resource": "arn:aws:s3:::${bucket:sync-dest}/*" } ] }
+      """
+    And "operator" assumes role "dest-writer" as session "writer"
+    When "reader" and "writer" run "ferry sync s3://${bucket:copy-source}/data/ s3://${bucket:sync-dest}/data/"
+    Then it is denied

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 pub mod check;
 pub mod copy;
+pub mod demo;
 pub mod explain;
 pub mod serve;
 
@@ -23,8 +24,14 @@ pub struct Cli {
 pub enum Command {
     /// Run Gherkin permission scenarios against the emulator or real accounts.
     Check(check::CheckArgs),
-    /// Copy objects between two S3 locations, each side with its own identity.
+    /// Copy objects between S3 locations (or a local folder and S3), each side with its own identity.
+    #[command(after_help = copy::EXAMPLE)]
     Copy(copy::CopyArgs),
+    /// Copy what is missing or changed (and with --delete remove what the source lacks).
+    #[command(after_help = copy::EXAMPLE)]
+    Sync(copy::SyncArgs),
+    /// The main job end to end on the embedded emulator: two accounts, a role per side, sync, verify.
+    Demo(demo::DemoArgs),
     /// Decide whether a request is allowed, as AWS would, and show which statements decided it.
     Explain(explain::ExplainArgs),
     /// Run the multi-account AWS emulator (S3, STS, IAM) on a local port.
@@ -37,6 +44,8 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Copy(args) => copy::run(&args),
+        Command::Sync(args) => copy::run_sync(&args),
+        Command::Demo(args) => demo::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Serve(args) => serve::run(&args),
     };

@@ -95,6 +95,36 @@ fn xml_response(status: u16, body: String) -> Response<s3s::Body> {
     resp
 }
 
+/// Joins repeated values of a header into one, comma-separated, as HTTP defines them to mean
+/// (and as SigV4 canonicalizes them, so signatures still match). SDKs send
+/// `Content-Encoding: aws-chunked` beside the object's own encoding; S3 accepts both lines,
+/// while `s3s` refuses a repeated header.
+fn merge_repeated(headers: &mut http::HeaderMap, name: http::header::HeaderName) {
+    let values: Vec<http::HeaderValue> = headers.get_all(&name).iter().cloned().collect();
+    if values.len() < 2 {
+        return;
+    }
+    let joined: Vec<u8> = values
+        .iter()
+        .map(|v| v.as_bytes())
+        .collect::<Vec<_>>()
+        .join(&b","[..]);
+    if let Ok(v) = http::HeaderValue::from_bytes(&joined) {
+        headers.insert(name, v);
+    }
+}
+
+/// The object's own content encoding: S3 removes `aws-chunked` (the transfer's encoding) from
+/// what it stores.
+pub fn stored_content_encoding(value: Option<&str>) -> Option<String> {
+    let kept: Vec<&str> = value?
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && !t.eq_ignore_ascii_case("aws-chunked"))
+        .collect();
+    (!kept.is_empty()).then(|| kept.join(","))
+}
+
 /// An S3-shaped error response (used for injected faults).
 fn s3_error(status: u16, code: &str, message: &str) -> Response<s3s::Body> {
     let body = format!(
@@ -158,6 +188,7 @@ impl Gateway {
                     }
                 }
                 req.extensions_mut().insert(meta);
+                merge_repeated(req.headers_mut(), http::header::CONTENT_ENCODING);
                 let req = req.map(s3s::Body::from);
                 match self.s3.call(req).await {
                     Ok(resp) => Ok(resp),

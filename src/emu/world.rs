@@ -164,7 +164,11 @@ pub struct BucketDef {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ObjectDef {
+    /// The key; with `count`, a template where `{n}` becomes 0, 1, ... (zero-padded to 7 digits).
     pub key: String,
+    /// Generate this many objects sharing one body (benchmarks: a million keys cost little).
+    #[serde(default)]
+    pub count: Option<usize>,
     #[serde(default)]
     pub body: Option<String>,
     /// Size of a generated body when `body` is absent.
@@ -580,9 +584,24 @@ impl World {
             obj.checksums = StoredChecksums::from_checksums(&super::s3::full_checksums(&obj.body));
             obj.acl = super::s3::object_acl(&acl_req, obj_owner, owner);
             obj.content_type = o.content_type.as_deref().map(ContentType::new);
-            bucket
-                .objects
-                .insert(o.key.clone(), std::sync::Arc::new(obj));
+            let obj = std::sync::Arc::new(obj);
+            match o.count {
+                None => {
+                    bucket.objects.insert(o.key.clone(), obj);
+                }
+                Some(n) => {
+                    if !o.key.contains("{n}") {
+                        return Err(self.invalid(format!(
+                            "object `{}`: `count` needs `{{n}}` in the key",
+                            o.key
+                        )));
+                    }
+                    for i in 0..n {
+                        let key = o.key.replace("{n}", &format!("{i:07}"));
+                        bucket.objects.insert(key, obj.clone());
+                    }
+                }
+            }
         }
         st.buckets.insert(b.name.clone(), bucket);
         Ok(())

@@ -40,6 +40,8 @@ pub struct Account {
     /// Region, endpoint and HTTP client; the administrator's credentials.
     pub sdk: SdkConfig,
     pub custom_endpoint: bool,
+    /// The endpoint override, if any (the emulator's, or the accounts file's).
+    pub endpoint: Option<String>,
 }
 
 /// A named identity that steps act as.
@@ -271,7 +273,7 @@ impl FerryWorld {
                 let creds = static_creds(&key, &secret, None);
                 let sdk = base
                     .to_builder()
-                    .endpoint_url(endpoint)
+                    .endpoint_url(endpoint.clone())
                     .credentials_provider(creds)
                     .build();
                 // The emulator's accounts are known: no requests needed (the aws target
@@ -286,6 +288,7 @@ impl FerryWorld {
                     canonical,
                     sdk,
                     custom_endpoint: true,
+                    endpoint: Some(endpoint),
                 }
             }
             Resolved::Aws { accounts, .. } => {
@@ -305,6 +308,7 @@ impl FerryWorld {
                     canonical: a.canonical.clone(),
                     sdk: a.sdk.clone(),
                     custom_endpoint: a.endpoint.is_some(),
+                    endpoint: a.endpoint.clone(),
                 }
             }
         };

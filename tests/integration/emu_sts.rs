@@ -813,3 +813,80 @@ async fn session_key_without_its_token_is_rejected() {
     // With the token it works.
     assert_eq!(s3_get(&emu, &sess).await, "Ok");
 }
+
+/// A clock `offset` away from the real one.
+#[derive(Debug)]
+struct Skewed(std::time::Duration, bool);
+
+impl aws_smithy_async::time::TimeSource for Skewed {
+    fn now(&self) -> std::time::SystemTime {
+        if self.1 {
+            std::time::SystemTime::now() + self.0
+        } else {
+            std::time::SystemTime::now() - self.0
+        }
+    }
+}
+
+#[tokio::test]
+async fn requests_signed_more_than_fifteen_minutes_off_are_refused_as_too_skewed() {
+    use aws_sdk_s3::config::retry::RetryConfig;
+    let emu = Emu::default().await;
+    let key = Key::root("A");
+    for (offset, ahead, refused) in [
+        (20 * 60, false, true),
+        (20 * 60, true, true),
+        (10 * 60, false, false),
+    ] {
+        let skew = || Skewed(Duration::from_secs(offset), ahead);
+        let conf = aws_sdk_s3::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .credentials_provider(key.creds())
+            .endpoint_url(emu.endpoint())
+            .force_path_style(true)
+            .time_source(skew())
+            // The SDK corrects its clock from the error and retries: look at the first answer.
+            .retry_config(RetryConfig::disabled())
+            .build();
+        let r = aws_sdk_s3::Client::from_conf(conf)
+            .list_buckets()
+            .send()
+            .await;
+        let what = format!("S3, {offset}s {}", if ahead { "ahead" } else { "behind" });
+        if refused {
+            assert_eq!(
+                (code(&r).as_str(), status(&r)),
+                ("RequestTimeTooSkewed", 403),
+                "{what}"
+            );
+        } else {
+            assert_eq!(code(&r), "Ok", "{what}");
+        }
+
+        let conf = aws_sdk_sts::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_sts::config::Region::new("us-east-1"))
+            .credentials_provider(key.creds())
+            .endpoint_url(emu.endpoint())
+            .time_source(skew())
+            .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build();
+        let r = aws_sdk_sts::Client::from_conf(conf)
+            .get_caller_identity()
+            .send()
+            .await;
+        let what = format!("STS, {offset}s {}", if ahead { "ahead" } else { "behind" });
+        if refused {
+            // STS answers a stale or future signature as RequestExpired (400).
+            assert_eq!(
+                (code(&r).as_str(), status(&r)),
+                ("RequestExpired", 400),
+                "{what}"
+            );
+        } else {
+            assert_eq!(code(&r), "Ok", "{what}");
+        }
+    }
+}

@@ -5,6 +5,7 @@
 mod check_cli;
 mod cli_walkthroughs;
 mod copy_cli;
+mod copy_sync;
 mod emu_basics;
 mod emu_iam;
 mod emu_multipart;

@@ -1334,7 +1334,9 @@ impl S3 for EmuS3 {
         obj.checksums = st::StoredChecksums::from_checksums(&checksums);
         obj.content_type = input.content_type.as_deref().map(st::ContentType::new);
         obj.set_extra(st::ObjectExtra {
-            content_encoding: input.content_encoding.clone(),
+            content_encoding: crate::emu::gateway::stored_content_encoding(
+                input.content_encoding.as_deref(),
+            ),
             content_disposition: input.content_disposition.clone(),
             content_language: input.content_language.clone(),
             cache_control: input.cache_control.clone(),
@@ -1747,7 +1749,8 @@ impl S3 for EmuS3 {
         if replace {
             obj.content_type = input.content_type.as_deref().map(st::ContentType::new);
             obj.edit_extra(|e| {
-                e.content_encoding = input.content_encoding.clone();
+                e.content_encoding =
+                    crate::emu::gateway::stored_content_encoding(input.content_encoding.as_deref());
                 e.content_disposition = input.content_disposition.clone();
                 e.content_language = input.content_language.clone();
                 e.cache_control = input.cache_control.clone();

@@ -124,7 +124,9 @@ impl EmuS3 {
         });
         template.content_type = input.content_type.as_deref().map(st::ContentType::new);
         template.set_extra(st::ObjectExtra {
-            content_encoding: input.content_encoding.clone(),
+            content_encoding: crate::emu::gateway::stored_content_encoding(
+                input.content_encoding.as_deref(),
+            ),
             content_disposition: input.content_disposition.clone(),
             content_language: input.content_language.clone(),
             cache_control: input.cache_control.clone(),

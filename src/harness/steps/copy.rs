@@ -1,16 +1,16 @@
-//! `ferry copy` (and `ferry sync`, once built) between two named principals, in process
-//! through the copy engine: the command line is parsed with the CLI's own flags, each side
-//! gets the credentials of its principal.
+//! `ferry copy` and `ferry sync` between two named principals, in process through the copy
+//! engine: the command line is parsed with the CLI's own flags (`cli::copy::options`), each
+//! side gets the credentials, region and endpoint of its principal.
 
 use std::sync::Arc;
 
-use aws_sdk_s3::types::ObjectCannedAcl;
-use clap::Parser;
+use aws_credential_types::provider::ProvideCredentials as _;
+use clap::{Parser, Subcommand};
 
 use super::{step, Args, StepDef};
-use crate::cli::copy::CopyArgs;
-use crate::copy::clients::{DestClient, Side, SourceClient};
-use crate::copy::engine::{self, CopyError, Counters};
+use crate::cli::copy::{CopyArgs, SyncArgs};
+use crate::copy::clients::{self, DestClient, Side, SideConfig, SourceClient};
+use crate::copy::engine::{self, CopyError, Counters, Dest, Event, Events, Kind, Source};
 use crate::copy::url::Location;
 use crate::harness::world::{fail, Failure, FerryWorld, Output};
 
@@ -19,7 +19,7 @@ pub fn steps() -> Vec<StepDef> {
         step!(
             When,
             r#"^"([^"]+)" and "([^"]+)" run "ferry (copy|sync) ([^"]+)"$"#,
-            "Runs `ferry copy SRC DST [FLAGS]` with the first principal's credentials on the source side and the second's on the destination (flags as on the command line, e.g. --acl none). It succeeds when every object was copied.",
+            "Runs `ferry copy SRC DST [FLAGS]` or `ferry sync SRC DST [--delete] [FLAGS]` in process, with the first principal's credentials on the source side and the second's on the destination (flags as on the command line, e.g. --acl none). It succeeds when every object was copied.",
             run
         ),
         step!(
@@ -31,11 +31,18 @@ pub fn steps() -> Vec<StepDef> {
     ]
 }
 
+/// `copy ...` or `sync ...`, parsed with the CLI's own flags.
 #[derive(Debug, Parser)]
-#[command(name = "ferry copy", no_binary_name = true)]
-struct CopyLine {
-    #[command(flatten)]
-    args: CopyArgs,
+#[command(name = "ferry", no_binary_name = true)]
+struct Line {
+    #[command(subcommand)]
+    command: Sub,
+}
+
+#[derive(Debug, Subcommand)]
+enum Sub {
+    Copy(CopyArgs),
+    Sync(SyncArgs),
 }
 
 fn s3(loc: &str) -> (String, String) {
@@ -46,54 +53,73 @@ fn s3(loc: &str) -> (String, String) {
     }
 }
 
+/// One side of the job with a principal's credentials, region and endpoint.
+async fn side(w: &FerryWorld, who: &str, name: &'static str) -> Side {
+    let p = w.principal(who);
+    let account = w.account(&p.account);
+    let credentials = match p.creds.provide_credentials().await {
+        Ok(c) => c,
+        Err(e) => fail(format!("the credentials of `{who}`: {e}")),
+    };
+    let cfg = SideConfig {
+        profile: None,
+        role_arn: None,
+        external_id: None,
+        region: account.sdk.region().map(|r| r.as_ref().to_owned()),
+        endpoint: account.endpoint.clone(),
+        credentials: Some(credentials),
+    };
+    clients::build(name, &cfg).await
+}
+
 async fn run(w: &mut FerryWorld, a: Args) {
     let (src_who, dst_who) = (a.get(1).to_owned(), a.get(2).to_owned());
-    let command = a.get(3);
-    if command != "copy" {
-        fail(format!(
-            "`ferry {command}` is not built yet in this ferry (only `ferry copy`)"
-        ));
-    }
-    let words: Vec<&str> = a.get(4).split_whitespace().collect();
-    let line = match CopyLine::try_parse_from(words) {
-        Ok(l) => l.args,
-        Err(e) => fail(format!("ferry copy {}: {e}", a.get(4))),
+    let mut words = vec![a.get(3)];
+    words.extend(a.get(4).split_whitespace());
+    let line = match Line::try_parse_from(words) {
+        Ok(l) => l.command,
+        Err(e) => fail(format!("ferry {} {}: {e}", a.get(3), a.get(4))),
     };
-    let acl = match line.acl.as_str() {
-        "none" => None,
-        x if ObjectCannedAcl::values().contains(&x) => Some(ObjectCannedAcl::from(x)),
-        x => fail(format!("--acl `{x}` is not a canned ACL")),
+    let (args, kind) = match line {
+        Sub::Copy(c) => (c, Kind::Copy),
+        Sub::Sync(s) => (
+            s.copy,
+            Kind::Sync {
+                delete: s.delete,
+                max_delete: s.max_delete,
+                compare: s.compare,
+            },
+        ),
     };
-    let opts = engine::Options {
-        acl,
-        concurrency: line.concurrency.max(1),
-        part_concurrency: line.part_concurrency.max(1),
-        mode: line.mode,
-        dry_run: line.dry_run,
-        multipart_threshold: line.multipart_threshold,
-        part_size: line.part_size,
-        min_part_size: line.min_part_size,
+    let opts = match crate::cli::copy::options(&args, kind) {
+        Ok(o) => o,
+        Err(e) => fail(format!("ferry {} {}: {e:#}", a.get(3), a.get(4))),
     };
-    let src = w.clients(&src_who);
-    let dst = w.clients(&dst_who);
-    let what = format!("\"{src_who}\" -> \"{dst_who}\": ferry copy {}", a.get(4));
+    let (src_bucket, src_prefix) = s3(&args.source);
+    let (dst_bucket, dst_prefix) = s3(&args.destination);
+    let src = side(w, &src_who, "source").await;
+    let dst = side(w, &dst_who, "destination").await;
+    let what = format!(
+        "\"{src_who}\" -> \"{dst_who}\": ferry {} {}",
+        a.get(3),
+        a.get(4)
+    );
+    let events: Events = Arc::new(|_: &Event| {});
     w.begin().await;
-    let r = engine::copy(
-        SourceClient(Side {
-            s3: src.s3,
-            sts: src.sts,
-            name: "source",
-        }),
-        DestClient(Side {
-            s3: dst.s3,
-            sts: dst.sts,
-            name: "destination",
-        }),
-        s3(&line.source),
-        s3(&line.destination),
+    let r = engine::run(
+        Source::S3 {
+            client: SourceClient(src),
+            bucket: src_bucket,
+            prefix: src_prefix,
+        },
+        Dest::S3 {
+            client: DestClient(dst),
+            bucket: dst_bucket,
+            prefix: dst_prefix,
+        },
         opts,
         Arc::new(Counters::default()),
-        |_| {},
+        events,
     )
     .await;
     let result = match r {
