@@ -223,8 +223,9 @@ fn a_passing_feature_exits_0_and_writes_reports() {
     assert_eq!(report.as_array().map(Vec::len), Some(1), "{report}");
 }
 
-/// Profiles `a`, `b`, `c` (the accounts' root keys) and `reader` (the verify world's
-/// AccountAReader), and an accounts file naming them.
+/// Profiles `a`, `b`, `c` (the accounts' root keys), `reader` (the verify world's
+/// AccountAReader) and `hub` (the user that assumes C's administrator role), and an accounts
+/// file naming them: A and B by profile, C by a role ARN assumed with `hub`.
 fn aws_files(tag: &str) -> (PathBuf, PathBuf) {
     let dir = temp_dir(tag);
     let mut creds = String::new();
@@ -238,12 +239,15 @@ fn aws_files(tag: &str) -> (PathBuf, PathBuf) {
     }
     creds.push_str("[reader]\naws_access_key_id = AKIAVERIFYAREADER001\naws_secret_access_key = verifySecretOfAccountAReader00000000001\n");
     config.push_str("[profile reader]\nregion = us-east-1\n");
+    creds.push_str("[hub]\naws_access_key_id = AKIAVERIFYCHUB000001\naws_secret_access_key = verifySecretOfAccountCHub0000000000001\n");
+    config.push_str("[profile hub]\nregion = us-east-1\n");
     std::fs::write(dir.join("credentials"), creds).unwrap();
     std::fs::write(dir.join("config"), config).unwrap();
     let accounts = dir.join("accounts.toml");
     std::fs::write(
         &accounts,
-        "[accounts.A]\nprofile = \"a\"\n[accounts.B]\nprofile = \"b\"\n[accounts.C]\nprofile = \"c\"\n\
+        "[accounts.A]\nprofile = \"a\"\n[accounts.B]\nprofile = \"b\"\n\
+         [accounts.C]\nrole_arn = \"arn:aws:iam::333333333333:role/ferry-check\"\nprofile = \"hub\"\n\
          [principals.AccountAReader]\naccount = \"A\"\nprofile = \"reader\"\n",
     )
     .unwrap();
@@ -310,6 +314,8 @@ async fn aws_target_passes_every_feature_against_an_endpoint_and_removes_what_it
         !out.contains("root credentials cannot assume roles"),
         "{out}"
     );
+    // Account C's administrator was a role session (accounts.toml `role_arn`): `hub` alone may
+    // only assume it, so the users seed 001 creates in C prove the role was used.
     // Everything a scenario created is gone again.
     assert_eq!(inventory(&emu), before);
     let report = std::fs::read_to_string(&json).unwrap();
