@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod check;
 pub mod copy;
 pub mod demo;
 pub mod explain;
@@ -21,6 +22,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run Gherkin permission scenarios against the emulator or real accounts.
+    Check(check::CheckArgs),
     /// Copy objects between S3 locations (or a local folder and S3), each side with its own identity.
     #[command(after_help = copy::EXAMPLE)]
     Copy(copy::CopyArgs),
@@ -39,6 +42,7 @@ pub enum Command {
 /// failure, 2 usage or configuration errors.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
+        Command::Check(args) => check::run(&args),
         Command::Copy(args) => copy::run(&args),
         Command::Sync(args) => copy::run_sync(&args),
         Command::Demo(args) => demo::run(&args),

@@ -114,6 +114,7 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
         explain: args.explain,
         faults: args.faults.clone().unwrap_or_default(),
         min_part_size: args.min_part_size,
+        record_decisions: false,
     };
     let emu = Arc::new(Emulator::new(&world, options)?);
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;

@@ -102,6 +102,9 @@ pub struct Options {
     pub faults: Faults,
     /// Smallest multipart part but the last (AWS: 5 MiB); tests lower it to stay fast.
     pub min_part_size: Option<u64>,
+    /// Keep the last 256 authorization decisions with their
+    /// explanations, for `ferry check` failure messages ([`Emulator::decisions_since`]).
+    pub record_decisions: bool,
 }
 
 /// The emulator: state plus options.
@@ -110,6 +113,32 @@ pub struct Emulator {
     state: RwLock<State>,
     pub options: Options,
     callers: Mutex<CallerCache>,
+    decisions: Mutex<DecisionLog>,
+}
+
+/// One recorded authorization decision (with [`Options::record_decisions`]).
+#[derive(Clone, Debug)]
+pub struct DecisionRecord {
+    /// Increases by one per decision, from 1.
+    pub seq: u64,
+    /// The caller's ARN (empty for anonymous callers).
+    pub principal: String,
+    pub action: String,
+    pub resource: String,
+    pub allowed: bool,
+    /// Which policy and statement allowed or denied, or that nothing allowed.
+    pub explanation: String,
+}
+
+/// The most recent decisions, bounded.
+#[derive(Debug, Default)]
+struct DecisionLog {
+    last_seq: u64,
+    recent: std::collections::VecDeque<DecisionRecord>,
+}
+
+impl DecisionLog {
+    const CAPACITY: usize = 256;
 }
 
 /// Callers resolved from access keys, valid for one [`State::iam_generation`].
@@ -161,6 +190,7 @@ impl Emulator {
                 ..options
             },
             callers: Mutex::new(CallerCache::default()),
+            decisions: Mutex::new(DecisionLog::default()),
         })
     }
 
@@ -261,7 +291,9 @@ impl Emulator {
             context: ctx,
         };
         let resp = policy::authorize(&req, &set);
-        let detail = self.options.explain || resp.decision != Decision::Allow;
+        let detail = self.options.explain
+            || self.options.record_decisions
+            || resp.decision != Decision::Allow;
         let verdict = Verdict {
             decision: resp.decision,
             cross_account: resp.cross_account,
@@ -283,7 +315,44 @@ impl Emulator {
                 verdict.explanation
             );
         }
+        self.record(caller, action, resource, &verdict);
         verdict
+    }
+
+    /// Records a decision when [`Options::record_decisions`] is on (a no-op otherwise). S3's
+    /// ACL and Object Ownership step records its own outcome after the policy decisions.
+    pub fn record(&self, caller: &Caller, action: &str, resource: &str, verdict: &Verdict) {
+        if !self.options.record_decisions {
+            return;
+        }
+        let mut log = self.decisions.lock().unwrap_or_else(|p| p.into_inner());
+        log.last_seq += 1;
+        let seq = log.last_seq;
+        if log.recent.len() >= DecisionLog::CAPACITY {
+            log.recent.pop_front();
+        }
+        log.recent.push_back(DecisionRecord {
+            seq,
+            principal: caller.principal.arn.clone(),
+            action: action.to_owned(),
+            resource: resource.to_owned(),
+            allowed: verdict.allowed(),
+            explanation: verdict.explanation.clone(),
+        });
+    }
+
+    /// The sequence number of the last recorded decision (0 before the first).
+    pub fn last_decision(&self) -> u64 {
+        self.decisions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .last_seq
+    }
+
+    /// The recorded decisions after `seq` that are still kept, oldest first.
+    pub fn decisions_since(&self, seq: u64) -> Vec<DecisionRecord> {
+        let log = self.decisions.lock().unwrap_or_else(|p| p.into_inner());
+        log.recent.iter().filter(|d| d.seq > seq).cloned().collect()
     }
 }
 

@@ -191,7 +191,7 @@ fn help_lists_only_built_commands() {
     );
     assert!(help.contains("demo"), "{help}");
     assert!(
-        !help.lines().any(|l| l.trim_start().starts_with("check")),
-        "`check` is listed but not built:\n{help}"
+        help.lines().any(|l| l.trim_start().starts_with("check")),
+        "`check` is built but not listed:\n{help}"
     );
 }

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod check_cli;
 mod cli_walkthroughs;
 mod copy_cli;
 mod copy_sync;

@@ -127,16 +127,18 @@ pub fn check(
                 } else {
                     "object"
                 };
-                return Ok(Verdict {
+                let v = Verdict {
                     decision: Decision::Allow,
                     cross_account: verdict.cross_account,
                     because: String::new(),
-                    explanation: if emu.options.explain {
+                    explanation: if emu.options.explain || emu.options.record_decisions {
                         format!("allowed by the {which} ACL")
                     } else {
                         String::new()
                     },
-                });
+                };
+                emu.record(caller, action, resource, &v);
+                return Ok(v);
             }
         }
     }
@@ -148,6 +150,16 @@ pub fn check(
         v.explanation = format!(
             "implicitly denied: the object belongs to account {resource_owner}, so only its ACL can grant access"
         );
+    }
+    if !enforced {
+        let which = if matches!(target, Target::Bucket) {
+            "bucket"
+        } else {
+            "object"
+        };
+        let mut acl_v = v.clone();
+        acl_v.explanation = format!("{}; the {which} ACL grants nothing either", v.explanation);
+        emu.record(caller, action, resource, &acl_v);
     }
     Err(access_denied(caller, action, resource, &v))
 }
