@@ -36,7 +36,7 @@ pub struct ServeArgs {
     /// Log every authorization decision with the statements that decided it.
     #[arg(long)]
     pub explain: bool,
-    /// Inject faults into S3 requests: `slowdown=0.05,internal=0.01,drop=0.01,latency=5ms`.
+    /// Inject faults into S3 requests: `slowdown=0.05,internal=0.01,drop=0.01,expired=0.02,latency=5ms`.
     #[arg(long, value_name = "SPEC", value_parser = Faults::parse)]
     pub faults: Option<Faults>,
     /// Smallest multipart part size in bytes except the last (AWS: 5 MiB).

@@ -186,6 +186,18 @@ impl Gateway {
                             "We encountered an internal error. Please try again.",
                         ));
                     }
+                    let temporary = req.headers().contains_key("x-amz-security-token")
+                        || req
+                            .uri()
+                            .query()
+                            .is_some_and(|q| q.contains("X-Amz-Security-Token="));
+                    if temporary && rand::random::<f64>() < faults.expired_token {
+                        return Ok(s3_error(
+                            400,
+                            "ExpiredToken",
+                            "The provided token has expired.",
+                        ));
+                    }
                 }
                 req.extensions_mut().insert(meta);
                 merge_repeated(req.headers_mut(), http::header::CONTENT_ENCODING);

@@ -39,6 +39,9 @@ pub struct Faults {
     pub internal_error: f64,
     /// The connection is closed without a response.
     pub drop_connection: f64,
+    /// 400 `ExpiredToken` for requests signed with temporary credentials (as if the session
+    /// had just expired), so clients' refresh-and-retry paths can be tested on demand.
+    pub expired_token: f64,
     /// Added to every request.
     pub latency: Duration,
 }
@@ -46,12 +49,13 @@ pub struct Faults {
 impl Faults {
     pub fn any(&self) -> bool {
         self.slow_down > 0.0
+            || self.expired_token > 0.0
             || self.internal_error > 0.0
             || self.drop_connection > 0.0
             || !self.latency.is_zero()
     }
 
-    /// Parses `slowdown=0.05,internal=0.01,drop=0.01,latency=5ms`.
+    /// Parses `slowdown=0.05,internal=0.01,drop=0.01,expired=0.02,latency=5ms`.
     pub fn parse(s: &str) -> Result<Faults, String> {
         let mut f = Faults::default();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -70,6 +74,7 @@ impl Faults {
                 "slowdown" => f.slow_down = rate()?,
                 "internal" => f.internal_error = rate()?,
                 "drop" => f.drop_connection = rate()?,
+                "expired" => f.expired_token = rate()?,
                 "latency" => {
                     let ms = v
                         .strip_suffix("ms")
@@ -78,11 +83,9 @@ impl Faults {
                         ms.parse().map_err(|_| format!("`{v}` is not a duration"))?,
                     );
                 }
-                _ => {
-                    return Err(format!(
-                        "unknown fault `{k}` (expected slowdown, internal, drop or latency)"
-                    ))
-                }
+                _ => return Err(format!(
+                    "unknown fault `{k}` (expected slowdown, internal, drop, expired or latency)"
+                )),
             }
         }
         Ok(f)
