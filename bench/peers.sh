@@ -51,7 +51,8 @@ C_PARTS=${C_PARTS:-8}
 PART_MIB=${PART_MIB:-8}
 N_D=${N_D:-100000}
 SIZE_D=${SIZE_D:-1024}
-SAMPLE=${SAMPLE:-50}            # bodies compared per check (all of them when fewer)
+SAMPLE=${SAMPLE:-50}            # bodies compared per check in (a) and (b) (all when fewer)
+SAMPLE_C=${SAMPLE_C:-2}         # in (c): each is SIZE_C downloaded twice and hashed in Python
 TIMEOUT=${TIMEOUT:-1800}        # seconds per tool run at most
 OUT=${OUT:-bench/out/peers-$(date +%Y%m%d-%H%M%S)}
 TOOLS_DIR=bench/.tools
@@ -237,7 +238,7 @@ tool_a() { # one identity (both), server-side
         --checkers "$CONC" --s3-no-head ;;
     s3sync) step "$S3SYNC" --source-profile both --target-profile both \
         --source-endpoint-url "$EP" --target-endpoint-url "$EP" --source-force-path-style \
-        --target-force-path-style --worker-size "$CONC" --server-side-copy \
+        --target-force-path-style --show-no-progress --worker-size "$CONC" --server-side-copy \
         --acl bucket-owner-full-control "$src" "$dst" ;;
     esac
 }
@@ -254,7 +255,7 @@ tool_streamed() { # PREFIX OBJECTS_IN_FLIGHT PARTS_PER_OBJECT TOOL: two identiti
         --s3-upload-cutoff "${PART_MIB}M" --s3-no-head ;;
     s3sync) step "$S3SYNC" --source-profile src --target-profile dst \
         --source-endpoint-url "$EP" --target-endpoint-url "$EP" --source-force-path-style \
-        --target-force-path-style --worker-size "$objs" --max-parallel-uploads "$parts" \
+        --target-force-path-style --show-no-progress --worker-size "$objs" --max-parallel-uploads "$parts" \
         --multipart-threshold "${PART_MIB}MiB" --multipart-chunksize "${PART_MIB}MiB" \
         --acl bucket-owner-full-control "$src" "$dst" ;;
     s5cmd)
@@ -290,7 +291,7 @@ tool_d() { # sync of an unchanged prefix
         --transfers "$CONC" --checkers "$CONC" ;;
     s3sync) step "$S3SYNC" --source-profile src --target-profile dst \
         --source-endpoint-url "$EP" --target-endpoint-url "$EP" --source-force-path-style \
-        --target-force-path-style --worker-size "$CONC" --acl bucket-owner-full-control \
+        --target-force-path-style --show-no-progress --worker-size "$CONC" --acl bucket-owner-full-control \
         "$src" "$dst" ;;
     esac
 }
@@ -300,7 +301,6 @@ run_tool() { # SCENARIO ROUND TOOL OBJECTS BYTES PREFIX
     local sc=$1 round=$2 tool=$3 n=$4 bytes=$5 prefix=$6 t0 t1 ok=true check='{}'
     RUN_ID=$sc-r$round-$tool
     STEP_CPU=0 STEP_RSS=0 DL_DIR=
-    if [ "$sc" = d ]; then s3py rootB snapshot "$DST_BUCKET" "$prefix" "$OUT/d-before.json"; fi
     t0=$(date +%s.%N)
     "tool_$sc" "$tool" || ok=false
     t1=$(date +%s.%N)
@@ -311,7 +311,8 @@ run_tool() { # SCENARIO ROUND TOOL OBJECTS BYTES PREFIX
             check='{"unchanged":false}' ok=false
         fi
     else
-        check=$(s3py rootB check rootA "$SRC_BUCKET" "$prefix" "$DST_BUCKET" "$prefix" "$SAMPLE") || ok=false
+        check=$(s3py rootB check rootA "$SRC_BUCKET" "$prefix" "$DST_BUCKET" "$prefix" \
+            "$([ "$sc" = c ] && echo "$SAMPLE_C" || echo "$SAMPLE")") || ok=false
         s3py rootB empty "$DST_BUCKET" "$prefix" >/dev/null
     fi
     python3 - "$sc" "$round" "$tool" "$t0" "$t1" "$n" "$bytes" "$STEP_RSS" "$STEP_CPU" "$ok" "$check" <<'EOF' | tee -a "$OUT/results.jsonl" >&2
@@ -375,6 +376,8 @@ scenario_d() {
     "$S5CMD" --endpoint-url "$EP" --profile both --numworkers "$CONC" cp \
         --acl bucket-owner-full-control "s3://$SRC_BUCKET/d/*" "s3://$DST_BUCKET/d/" >/dev/null
     s3py rootB check rootA "$SRC_BUCKET" d/ "$DST_BUCKET" d/ 20 >&2 || die "(d) set-up: destination differs"
+    # Each run must leave every destination object as it was (key, size, ETag, LastModified).
+    s3py rootB snapshot "$DST_BUCKET" d/ "$OUT/d-before.json"
     local tools=(ferry rclone s3sync s5cmd aws)
     if [ -z "$HAVE_FERRY_SYNC" ]; then
         echo "== (d) ferry sync is not built in $FERRY_BIN: peers only" >&2
