@@ -1,32 +1,37 @@
-//! `ferry copy SRC DST`: copy objects between two S3 locations, each side with its own identity.
+//! `ferry copy SRC DST` and `ferry sync SRC DST`: copy objects between S3 locations (or a
+//! local folder and S3), each S3 side with its own identity.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
-use aws_sdk_s3::types::ObjectCannedAcl;
+use aws_sdk_s3::types::{ObjectCannedAcl, ServerSideEncryption, StorageClass};
 use clap::Args;
 
 use crate::copy::clients::{self, DestClient, SideConfig, SourceClient};
-use crate::copy::engine::{self, CopyError, Counters, Mode};
+use crate::copy::engine::{self, CopyError, Counters, Event, Kind, Mode};
+use crate::copy::filter::{Filter, Rule};
 use crate::copy::parts::MIB;
+use crate::copy::plan::Compare;
 use crate::copy::url::Location;
 
-#[derive(Debug, Args)]
-#[command(
-    after_help = "Example (account A's bucket to account B's, one role per side):\n  ferry copy s3://source-bucket/data/ s3://dest-bucket/data/ \\\n    --source-profile a --source-role arn:aws:iam::111111111111:role/reader \\\n    --dest-profile b --dest-role arn:aws:iam::222222222222:role/writer"
-)]
+pub const EXAMPLE: &str = "Example (account A's bucket to account B's, one role per side):\n  ferry copy s3://source-bucket/data/ s3://dest-bucket/data/ \\\n    --source-profile a --source-role arn:aws:iam::111111111111:role/reader \\\n    --dest-profile b --dest-role arn:aws:iam::222222222222:role/writer";
+
+/// What `copy` and `sync` share.
+#[derive(Debug, Args, Clone)]
 pub struct CopyArgs {
-    /// Source: s3://bucket[/prefix].
+    /// Source: s3://bucket[/prefix] or a local path.
     pub source: String,
-    /// Destination: s3://bucket[/prefix].
+    /// Destination: s3://bucket[/prefix] or a local path.
     pub destination: String,
+    /// Profile of the source side (else the standard chain: AWS_PROFILE, environment, ...).
     #[arg(long, value_name = "NAME")]
     pub source_profile: Option<String>,
+    /// Role the source side assumes (from the profile's credentials).
     #[arg(long, value_name = "ARN")]
     pub source_role: Option<String>,
     #[arg(long, value_name = "ID")]
@@ -48,7 +53,25 @@ pub struct CopyArgs {
     /// Canned ACL on every write, or `none` to send no ACL.
     #[arg(long, default_value = "bucket-owner-full-control")]
     pub acl: String,
-    /// Objects in flight.
+    /// Copy only keys that match no --exclude glob, or that match an --include glob
+    /// (relative to the source prefix; `*` also matches `/`). Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Storage class of the written objects (STANDARD, STANDARD_IA, GLACIER_IR, ...).
+    #[arg(long, value_name = "CLASS")]
+    pub storage_class: Option<String>,
+    /// Server-side encryption of the written objects: AES256 or aws:kms.
+    #[arg(long, value_name = "ALG")]
+    pub sse: Option<String>,
+    /// KMS key for --sse aws:kms.
+    #[arg(long, value_name = "KEY")]
+    pub sse_kms_key_id: Option<String>,
+    /// Do not copy object tags.
+    #[arg(long)]
+    pub no_tags: bool,
+    /// Objects in flight (halved while S3 answers SlowDown, then grown back).
     #[arg(short = 'j', long, default_value_t = 64)]
     pub concurrency: usize,
     /// Parts of one object in flight.
@@ -57,7 +80,7 @@ pub struct CopyArgs {
     /// Data path: auto (server-side when the destination identity can read the source).
     #[arg(long, value_enum, default_value_t = Mode::Auto)]
     pub mode: Mode,
-    /// List what would be copied; write nothing.
+    /// Print what would be done; write nothing.
     #[arg(long)]
     pub dry_run: bool,
     /// Objects of at least this many bytes are copied in parts.
@@ -69,7 +92,10 @@ pub struct CopyArgs {
     /// Smallest part S3 accepts (AWS: 5 MiB; lower only against an emulator set so).
     #[arg(long, default_value_t = 5 * MIB, hide = true)]
     pub min_part_size: u64,
-    /// Print the report as JSON on stdout.
+    /// Bytes of file data held in memory at once when uploading local files.
+    #[arg(long, default_value_t = 1024 * MIB)]
+    pub memory_budget: u64,
+    /// Events as JSON lines on stdout, the summary last.
     #[arg(long)]
     pub json: bool,
     /// No progress output.
@@ -80,18 +106,64 @@ pub struct CopyArgs {
     pub failed_keys: Option<PathBuf>,
 }
 
-fn s3_location(s: &str, what: &str) -> Result<(String, String)> {
-    match s.parse::<Location>()? {
-        Location::S3 { bucket, prefix } => Ok((bucket, prefix)),
-        Location::Local(_) => {
-            bail!("{what} `{s}`: local paths are not supported yet; use s3://bucket[/prefix]")
-        }
+/// `ferry sync`: `copy` plus what makes it incremental.
+#[derive(Debug, Args, Clone)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    pub copy: CopyArgs,
+    /// Delete destination objects that are absent at the source (within the filters).
+    #[arg(long)]
+    pub delete: bool,
+    /// Delete at most this many objects; the rest are reported as failures.
+    #[arg(long, value_name = "N", requires = "delete")]
+    pub max_delete: Option<u64>,
+    /// How to tell an object changed: auto (the strongest both sides allow), checksum, etag,
+    /// size-mtime, size.
+    #[arg(long, default_value = "auto", value_parser = parse_compare)]
+    pub compare: Compare,
+}
+
+fn parse_compare(s: &str) -> Result<Compare, String> {
+    s.parse()
+}
+
+fn location(s: &str) -> Result<Location> {
+    Ok(s.parse::<Location>()?)
+}
+
+fn side(
+    profile: &Option<String>,
+    role: &Option<String>,
+    external_id: &Option<String>,
+    region: &Option<String>,
+    endpoint: &Option<String>,
+) -> SideConfig {
+    SideConfig {
+        profile: profile.clone(),
+        role_arn: role.clone(),
+        external_id: external_id.clone(),
+        region: region.clone(),
+        endpoint: endpoint.clone(),
     }
 }
 
 pub fn run(args: &CopyArgs) -> Result<ExitCode> {
-    let src_loc = s3_location(&args.source, "source")?;
-    let dst_loc = s3_location(&args.destination, "destination")?;
+    run_job(args, Kind::Copy)
+}
+
+pub fn run_sync(args: &SyncArgs) -> Result<ExitCode> {
+    run_job(
+        &args.copy,
+        Kind::Sync {
+            delete: args.delete,
+            max_delete: args.max_delete,
+            compare: args.compare,
+        },
+    )
+}
+
+/// Options from the command line (no I/O).
+pub fn options(args: &CopyArgs, kind: Kind) -> Result<engine::Options> {
     let acl = match args.acl.as_str() {
         "none" => None,
         a => {
@@ -104,46 +176,135 @@ pub fn run(args: &CopyArgs) -> Result<ExitCode> {
     if args.concurrency == 0 || args.part_concurrency == 0 {
         bail!("--concurrency and --part-concurrency must be at least 1");
     }
-    let opts = engine::Options {
-        acl,
-        concurrency: args.concurrency,
-        part_concurrency: args.part_concurrency,
-        mode: args.mode,
-        dry_run: args.dry_run,
-        multipart_threshold: args.multipart_threshold,
-        part_size: args.part_size,
-        min_part_size: args.min_part_size,
+    let storage_class = match &args.storage_class {
+        None => None,
+        Some(c) => {
+            let upper = c.to_ascii_uppercase();
+            if !StorageClass::values().contains(&upper.as_str()) {
+                bail!(
+                    "--storage-class `{c}` is not one of {}",
+                    StorageClass::values().join(", ")
+                );
+            }
+            Some(StorageClass::from(upper.as_str()))
+        }
     };
-    let src_cfg = SideConfig {
-        profile: args.source_profile.clone(),
-        role_arn: args.source_role.clone(),
-        external_id: args.source_external_id.clone(),
-        region: args.source_region.clone(),
-        endpoint: args.source_endpoint.clone(),
+    let sse = match args.sse.as_deref() {
+        None => None,
+        Some("AES256") => Some(ServerSideEncryption::Aes256),
+        Some("aws:kms") => Some(ServerSideEncryption::AwsKms),
+        Some("aws:kms:dsse") => Some(ServerSideEncryption::AwsKmsDsse),
+        Some(other) => bail!("--sse `{other}` is not one of AES256, aws:kms, aws:kms:dsse"),
     };
-    let dst_cfg = SideConfig {
-        profile: args.dest_profile.clone(),
-        role_arn: args.dest_role.clone(),
-        external_id: args.dest_external_id.clone(),
-        region: args.dest_region.clone(),
-        endpoint: args.dest_endpoint.clone(),
-    };
+    if args.sse_kms_key_id.is_some()
+        && !matches!(
+            sse,
+            Some(ServerSideEncryption::AwsKms | ServerSideEncryption::AwsKmsDsse)
+        )
+    {
+        bail!("--sse-kms-key-id needs --sse aws:kms");
+    }
+    let mut rules: Vec<Rule> = args.include.iter().cloned().map(Rule::Include).collect();
+    rules.extend(args.exclude.iter().cloned().map(Rule::Exclude));
+    let filter = Filter::new(&rules).map_err(anyhow::Error::msg)?;
+    let mut opts = engine::Options::new(kind);
+    opts.acl = acl;
+    opts.concurrency = args.concurrency;
+    opts.part_concurrency = args.part_concurrency;
+    opts.mode = args.mode;
+    opts.dry_run = args.dry_run;
+    opts.multipart_threshold = args.multipart_threshold;
+    opts.part_size = args.part_size;
+    opts.min_part_size = args.min_part_size;
+    opts.filter = Arc::new(filter);
+    opts.storage_class = storage_class;
+    opts.sse = sse;
+    opts.sse_kms_key_id = args.sse_kms_key_id.clone();
+    opts.tags = !args.no_tags;
+    opts.memory_budget = args.memory_budget.max(MIB);
+    Ok(opts)
+}
+
+fn run_job(args: &CopyArgs, kind: Kind) -> Result<ExitCode> {
+    let src_loc = location(&args.source).context("source")?;
+    let dst_loc = location(&args.destination).context("destination")?;
+    let opts = options(args, kind)?;
+    if let (Location::Local(_), Location::Local(_)) = (&src_loc, &dst_loc) {
+        bail!("both locations are local: ferry copies to or from S3 (use cp or rsync for local copies)");
+    }
+    let src_cfg = side(
+        &args.source_profile,
+        &args.source_role,
+        &args.source_external_id,
+        &args.source_region,
+        &args.source_endpoint,
+    );
+    let dst_cfg = side(
+        &args.dest_profile,
+        &args.dest_role,
+        &args.dest_external_id,
+        &args.dest_region,
+        &args.dest_endpoint,
+    );
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let quiet = args.quiet;
+    let json = args.json;
+    let dry_run = args.dry_run;
     let counters = Arc::new(Counters::default());
-    let result = rt.block_on(async {
-        let src = SourceClient(clients::build("source", &src_cfg).await);
-        let dst = DestClient(clients::build("destination", &dst_cfg).await);
-        let progress = (!quiet).then(|| spawn_progress(counters.clone()));
-        let r = engine::copy(src, dst, src_loc, dst_loc, opts, counters.clone(), |line| {
-            if !quiet {
-                eprintln!("ferry: {line}");
+    let out = Arc::new(Mutex::new(std::io::stdout()));
+    let events: engine::Events = {
+        let out = out.clone();
+        Arc::new(move |e: &Event| {
+            if json {
+                if !matches!(e, Event::Skipped { .. }) {
+                    if let Ok(line) = serde_json::to_string(e) {
+                        let mut o = out.lock().unwrap_or_else(|p| p.into_inner());
+                        let _ = writeln!(o, "{line}");
+                    }
+                }
+                return;
+            }
+            match e {
+                Event::Info { message } if !quiet => eprintln!("ferry: {message}"),
+                Event::Plan {
+                    action,
+                    key,
+                    to,
+                    reason,
+                } if dry_run && *action != "skip" => {
+                    let reason = serde_json::to_value(reason)
+                        .ok()
+                        .map(|v| v.to_string().trim_matches('"').to_owned())
+                        .unwrap_or_default();
+                    let mut o = out.lock().unwrap_or_else(|p| p.into_inner());
+                    let _ = writeln!(o, "(dry run) {action}: {key} -> {to} ({reason})");
+                }
+                _ => {}
             }
         })
-        .await;
-        if let Some((bar, task)) = progress {
+    };
+    let result = rt.block_on(async {
+        let src = match src_loc {
+            Location::S3 { bucket, prefix } => engine::Source::S3 {
+                client: SourceClient(clients::build("source", &src_cfg).await),
+                bucket,
+                prefix,
+            },
+            Location::Local(p) => engine::Source::Local(p),
+        };
+        let dst = match dst_loc {
+            Location::S3 { bucket, prefix } => engine::Dest::S3 {
+                client: DestClient(clients::build("destination", &dst_cfg).await),
+                bucket,
+                prefix,
+            },
+            Location::Local(p) => engine::Dest::Local(p),
+        };
+        let progress = (!quiet && !json).then(|| spawn_progress(counters.clone()));
+        let r = engine::run(src, dst, opts, counters.clone(), events).await;
+        if let Some((bars, task)) = progress {
             task.abort();
-            bar.finish_and_clear();
+            let _ = bars.clear();
         }
         r
     });
@@ -166,33 +327,54 @@ pub fn run(args: &CopyArgs) -> Result<ExitCode> {
             .collect();
         std::fs::write(path, text).with_context(|| format!("cannot write `{}`", path.display()))?;
     }
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+    if json {
+        let mut v = serde_json::to_value(&report)?;
+        if let Some(m) = v.as_object_mut() {
+            m.insert("event".to_owned(), "summary".into());
+        }
+        let mut o = out.lock().unwrap_or_else(|p| p.into_inner());
+        writeln!(o, "{v}")?;
     } else {
         for f in &report.failed {
             eprintln!("ferry: failed: {}: {}", f.key, f.error);
         }
         let rate = report.bytes as f64 / report.seconds.max(1e-9) / MIB as f64;
-        let verb = if report.dry_run {
-            "would copy"
+        let path = report
+            .data_path
+            .map(|p| format!("{p:?}"))
+            .unwrap_or_else(|| "none".to_owned());
+        if report.dry_run {
+            println!(
+                "(dry run) would copy {} objects ({} bytes); {} unchanged; data path: {path}",
+                counters.planned.load(Ordering::Relaxed),
+                counters.planned_bytes.load(Ordering::Relaxed),
+                report.skipped,
+            );
         } else {
-            "copied"
-        };
-        println!(
-            "{verb} {} objects ({} bytes) in {:.2}s ({rate:.1} MiB/s); {} failed; data path: {}",
-            if report.dry_run {
-                counters.listed.load(Ordering::Relaxed)
-            } else {
-                report.copied
-            },
-            report.bytes,
-            report.seconds,
-            report.failed.len(),
-            report
-                .data_path
-                .map(|p| format!("{p:?}"))
-                .unwrap_or_else(|| "none".to_owned())
-        );
+            println!(
+                "copied {} objects ({} bytes) in {:.2}s ({rate:.1} MiB/s); {} skipped; {} deleted; {} failed; data path: {path}",
+                report.copied,
+                report.bytes,
+                report.seconds,
+                report.skipped,
+                report.deleted,
+                report.failed.len(),
+            );
+            if report.copied > 0 {
+                println!(
+                    "verified: {} by source checksum, {} by ETag, {} by checksum of the bytes sent",
+                    report.verified_by_checksum,
+                    report.verified_by_etag,
+                    report.verified_by_sent_checksum
+                );
+            }
+            if report.slowdowns > 0 || report.retries > 0 {
+                println!(
+                    "{} SlowDown answers, {} retries; concurrency ended at {}",
+                    report.slowdowns, report.retries, report.final_concurrency
+                );
+            }
+        }
     }
     Ok(if report.failed.is_empty() {
         ExitCode::SUCCESS
@@ -201,41 +383,61 @@ pub fn run(args: &CopyArgs) -> Result<ExitCode> {
     })
 }
 
-/// A progress bar on a terminal; plain periodic lines otherwise.
-fn spawn_progress(c: Arc<Counters>) -> (indicatif::ProgressBar, tokio::task::JoinHandle<()>) {
+/// Progress bars on a terminal (objects and bytes against the planned totals, rate, ETA);
+/// plain periodic lines otherwise.
+fn spawn_progress(c: Arc<Counters>) -> (indicatif::MultiProgress, tokio::task::JoinHandle<()>) {
     let tty = std::io::stderr().is_terminal();
-    let bar = if tty {
-        let b = indicatif::ProgressBar::new_spinner();
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
-        {
-            b.set_style(style);
-        }
-        b
+    let multi = if tty {
+        indicatif::MultiProgress::new()
     } else {
-        indicatif::ProgressBar::hidden()
+        indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden())
     };
-    let b = bar.clone();
+    let objects = multi.add(indicatif::ProgressBar::new(0));
+    let bytes = multi.add(indicatif::ProgressBar::new(0));
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "objects {bar:30.cyan/blue} {pos}/{len} {msg} [{elapsed_precise}, ETA {eta}]",
+    ) {
+        objects.set_style(style);
+    }
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "bytes   {bar:30.green/blue} {bytes}/{total_bytes} {binary_bytes_per_sec}",
+    ) {
+        bytes.set_style(style);
+    }
     let task = tokio::spawn(async move {
         let started = std::time::Instant::now();
         loop {
             tokio::time::sleep(Duration::from_millis(if tty { 200 } else { 5000 })).await;
-            let objects = c.objects.load(Ordering::Relaxed);
-            let bytes = c.bytes.load(Ordering::Relaxed);
-            let rate = bytes as f64 / started.elapsed().as_secs_f64().max(1e-9) / MIB as f64;
-            let msg = format!(
-                "{objects}/{} objects, {:.1} MiB, {rate:.1} MiB/s, {} failed",
-                c.listed.load(Ordering::Relaxed),
-                bytes as f64 / MIB as f64,
+            let done = c.objects.load(Ordering::Relaxed) + c.failed.load(Ordering::Relaxed);
+            let planned = c.planned.load(Ordering::Relaxed);
+            let done_bytes = c.bytes.load(Ordering::Relaxed);
+            let planned_bytes = c.planned_bytes.load(Ordering::Relaxed);
+            let listing = if c.planned_all.load(Ordering::Relaxed) {
+                ""
+            } else {
+                " (listing...)"
+            };
+            let extra = format!(
+                "{} skipped, {} failed{listing}",
+                c.skipped.load(Ordering::Relaxed),
                 c.failed.load(Ordering::Relaxed)
             );
             if tty {
-                b.set_message(msg);
-                b.tick();
+                objects.set_length(planned);
+                objects.set_position(done);
+                objects.set_message(extra);
+                bytes.set_length(planned_bytes);
+                bytes.set_position(done_bytes);
             } else {
-                eprintln!("ferry: progress: {msg}");
+                let rate =
+                    done_bytes as f64 / started.elapsed().as_secs_f64().max(1e-9) / MIB as f64;
+                eprintln!(
+                    "ferry: progress: {done}/{planned} objects, {:.1}/{:.1} MiB, {rate:.1} MiB/s, {extra}",
+                    done_bytes as f64 / MIB as f64,
+                    planned_bytes as f64 / MIB as f64,
+                );
             }
         }
     });
-    (bar, task)
+    (multi, task)
 }

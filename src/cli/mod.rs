@@ -20,8 +20,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Copy objects between two S3 locations, each side with its own identity.
+    /// Copy objects between S3 locations (or a local folder and S3), each side with its own identity.
+    #[command(after_help = copy::EXAMPLE)]
     Copy(copy::CopyArgs),
+    /// Copy what is missing or changed (and with --delete remove what the source lacks).
+    #[command(after_help = copy::EXAMPLE)]
+    Sync(copy::SyncArgs),
     /// Decide whether a request is allowed, as AWS would, and show which statements decided it.
     Explain(explain::ExplainArgs),
     /// Run the multi-account AWS emulator (S3, STS, IAM) on a local port.
@@ -33,6 +37,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Copy(args) => copy::run(&args),
+        Command::Sync(args) => copy::run_sync(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Serve(args) => serve::run(&args),
     };

@@ -1,31 +1,59 @@
-//! The copy job between two S3 locations, each read or written with its own identity.
+//! The copy and sync job between two locations (S3 prefixes or local folders), each S3 side
+//! read or written with its own identity.
 //!
-//! Preflight (before any write): both identities resolved, the source listable, the
-//! destination bucket present, and the data path chosen — server-side (CopyObject /
-//! UploadPartCopy) when the destination identity can read the source, else streamed through
-//! this host (GET with the source identity, PUT / UploadPart with the destination identity).
-//! Objects are then copied concurrently as listing pages arrive, multipart above the threshold
-//! with parts in flight concurrently; a failed multipart upload is aborted.
+//! 1. Preflight, before any write: both identities resolved, the source listable, the
+//!    destination bucket present, and the data path chosen. S3 to S3 goes server-side
+//!    (CopyObject / UploadPartCopy) when the destination identity can read the source, else
+//!    streams through this host (GET with the source identity, PUT / UploadPart with the
+//!    destination identity).
+//! 2. Planning: `copy` takes every listed key; `sync` merge-joins the source and destination
+//!    listings ([`super::plan`]) in a blocking thread fed page by page, so memory does not grow
+//!    with the number of keys.
+//! 3. Execution: the first write runs alone and a refusal there ends the job as a permission
+//!    error (exit 2) with nothing written; then objects run concurrently under the adaptive
+//!    [`Limiter`], parts of one object concurrently too. SlowDown and transient errors retry
+//!    with jittered exponential backoff on top of the SDK's own retries; `ExpiredToken` drops
+//!    the side's credentials and retries with fresh ones.
+//! 4. Verification: every write carries a full-object checksum; the stored checksum (or
+//!    ETag) the destination answers with is compared with the source's before the object
+//!    counts as copied.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
-    ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart, MetadataDirective, ObjectCannedAcl,
+    ChecksumMode, ChecksumType, CompletedMultipartUpload, CompletedPart, MetadataDirective,
+    ObjectCannedAcl, ServerSideEncryption, StorageClass, TaggingDirective,
 };
+use bytes::Bytes;
 use futures::stream::{self, StreamExt, TryStreamExt};
+use tokio::sync::{mpsc, Semaphore};
 
-use super::clients::{DestClient, Identity, SourceClient};
-use super::parts::{self, PartPlan};
+use super::checksum::{Algorithm, Running};
+use super::clients::{DestClient, Identity, Side, SourceClient};
+use super::filter::Filter;
+use super::limiter::Limiter;
+use super::listing::{self, KeyMap, PARTIAL_MARK};
+use super::parts::{self, PartPlan, MIB};
+use super::plan::{Action, Compare, Entry, Planner, Reason};
 
 /// How data moves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DataPath {
+    /// CopyObject / UploadPartCopy by the destination identity.
     ServerSide,
+    /// GET with the source identity, PUT with the destination identity, through this host.
     Stream,
+    /// Local files to S3.
+    Upload,
+    /// S3 to local files.
+    Download,
 }
 
 /// `--mode`.
@@ -36,9 +64,42 @@ pub enum Mode {
     Stream,
 }
 
+/// `copy` or `sync`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Copy,
+    Sync {
+        delete: bool,
+        max_delete: Option<u64>,
+        compare: Compare,
+    },
+}
+
+/// One side of a job.
+#[derive(Clone, Debug)]
+pub enum Source {
+    S3 {
+        client: SourceClient,
+        bucket: String,
+        prefix: String,
+    },
+    Local(PathBuf),
+}
+
+#[derive(Clone, Debug)]
+pub enum Dest {
+    S3 {
+        client: DestClient,
+        bucket: String,
+        prefix: String,
+    },
+    Local(PathBuf),
+}
+
 /// Job options.
 #[derive(Clone, Debug)]
 pub struct Options {
+    pub kind: Kind,
     /// Canned ACL for every write; `None` sends none.
     pub acl: Option<ObjectCannedAcl>,
     pub concurrency: usize,
@@ -49,30 +110,124 @@ pub struct Options {
     pub part_size: u64,
     /// S3's minimum part size (lowered only for emulators configured so).
     pub min_part_size: u64,
+    pub filter: Arc<Filter>,
+    pub storage_class: Option<StorageClass>,
+    pub sse: Option<ServerSideEncryption>,
+    pub sse_kms_key_id: Option<String>,
+    /// Copy tags (default) or not.
+    pub tags: bool,
+    /// Bytes this host may hold in buffers at once (uploads read parts into memory).
+    pub memory_budget: u64,
+    /// Attempts per request after the SDK's own retries (SlowDown, 5xx, dropped connections).
+    pub max_attempts: u32,
 }
 
-/// An object that could not be copied.
+impl Options {
+    pub fn new(kind: Kind) -> Options {
+        Options {
+            kind,
+            acl: Some(ObjectCannedAcl::BucketOwnerFullControl),
+            concurrency: 64,
+            part_concurrency: 8,
+            mode: Mode::Auto,
+            dry_run: false,
+            multipart_threshold: 8 * MIB,
+            part_size: 8 * MIB,
+            min_part_size: parts::MIN_PART_SIZE,
+            filter: Arc::new(Filter::default()),
+            storage_class: None,
+            sse: None,
+            sse_kms_key_id: None,
+            tags: true,
+            memory_budget: 1024 * MIB,
+            max_attempts: 8,
+        }
+    }
+}
+
+/// An object that could not be copied (or deleted).
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Failure {
     pub key: String,
     pub error: String,
 }
 
+/// How a copied object was confirmed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verified {
+    /// The destination's stored full-object checksum equals the source's.
+    Checksum,
+    /// The destination's ETag (MD5 of the body) equals the source's.
+    Etag,
+    /// The destination's stored checksum equals the one computed over the bytes sent (the
+    /// source had no comparable checksum or ETag).
+    Sent,
+}
+
+/// What happened, as it happens (for `--json` and `--dry-run`).
+#[derive(Clone, Debug, serde::Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Event {
+    Info {
+        message: String,
+    },
+    /// In a dry run: what would be done.
+    Plan {
+        action: &'static str,
+        key: String,
+        to: String,
+        reason: Reason,
+    },
+    Copied {
+        key: String,
+        to: String,
+        bytes: u64,
+        verified: Verified,
+    },
+    Skipped {
+        key: String,
+        reason: Reason,
+    },
+    Deleted {
+        key: String,
+    },
+    Failed {
+        key: String,
+        error: String,
+    },
+}
+
+/// Receives events from every worker.
+pub type Events = Arc<dyn Fn(&Event) + Send + Sync>;
+
 /// What a job did.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Report {
+    pub command: &'static str,
     pub source: String,
     pub destination: String,
-    pub source_identity: Identity,
-    pub destination_identity: Identity,
+    pub source_identity: Option<Identity>,
+    pub destination_identity: Option<Identity>,
     pub data_path: Option<DataPath>,
     pub data_path_reason: String,
     pub copied: u64,
     pub skipped: u64,
+    pub deleted: u64,
     pub failed: Vec<Failure>,
     pub bytes: u64,
     pub seconds: f64,
     pub dry_run: bool,
+    /// How the copied objects were confirmed.
+    pub verified_by_checksum: u64,
+    pub verified_by_etag: u64,
+    pub verified_by_sent_checksum: u64,
+    /// Requests retried by ferry (beyond the SDK's own retries), SlowDown answers seen, and
+    /// the in-flight limit at the end.
+    pub retries: u64,
+    pub slowdowns: u64,
+    pub credential_refreshes: u64,
+    pub final_concurrency: usize,
 }
 
 /// Errors found before copying (exit code 2).
@@ -129,304 +284,1114 @@ pub struct Counters {
     pub objects: AtomicU64,
     pub bytes: AtomicU64,
     pub failed: AtomicU64,
+    pub skipped: AtomicU64,
+    pub deleted: AtomicU64,
+    /// Keys listed at the source.
     pub listed: AtomicU64,
+    /// Objects and bytes the plan will copy (grows while listing).
+    pub planned: AtomicU64,
+    pub planned_bytes: AtomicU64,
+    /// The plan is complete (the totals are final).
+    pub planned_all: AtomicBool,
+}
+
+/// Which side a request used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SideId {
+    Source,
+    Dest,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    SlowDown,
+    Expired(SideId),
+    Transient,
+    /// Refused: a permission or configuration problem (403, ACLs not supported, ...).
+    Denied,
+    Fatal,
+}
+
+/// A failed request or step, classified for retries.
+#[derive(Debug)]
+struct Fail {
+    class: Class,
+    message: String,
+    /// For denials: the action and the side whose identity lacks it.
+    action: &'static str,
+    side: SideId,
+}
+
+impl Fail {
+    fn fatal(message: impl Into<String>) -> Fail {
+        Fail {
+            class: Class::Fatal,
+            message: message.into(),
+            action: "",
+            side: SideId::Dest,
+        }
+    }
+
+    fn sdk<E>(e: &SdkError<E>, side: SideId, action: &'static str, what: &str) -> Fail
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let status = e.raw_response().map(|r| r.status().as_u16());
+        let class = match (code(e), status) {
+            (Some("SlowDown"), _) | (_, Some(503)) => Class::SlowDown,
+            (Some("ExpiredToken" | "TokenRefreshRequired"), _) => Class::Expired(side),
+            (Some("AccessControlListNotSupported" | "InvalidBucketAclWithObjectOwnership"), _) => {
+                Class::Denied
+            }
+            (Some("AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch"), _)
+            | (_, Some(403)) => Class::Denied,
+            (Some("InternalError" | "RequestTimeout"), _) | (_, Some(500 | 502 | 504)) => {
+                Class::Transient
+            }
+            _ => match e {
+                SdkError::DispatchFailure(_)
+                | SdkError::TimeoutError(_)
+                | SdkError::ResponseError(_) => Class::Transient,
+                _ => Class::Fatal,
+            },
+        };
+        let mut message = format!("{what}: {}", describe(e));
+        if code(e) == Some("AccessControlListNotSupported") {
+            message.push_str(
+                " — the destination bucket has ACLs disabled (Object Ownership BucketOwnerEnforced): use --acl bucket-owner-full-control (accepted there) or --acl none",
+            );
+        }
+        Fail {
+            class,
+            message,
+            action,
+            side,
+        }
+    }
+}
+
+/// Jittered exponential backoff: up to 100 ms × 2^attempt, capped at 5 s.
+fn backoff(attempt: u32) -> Duration {
+    let cap = 100u64.saturating_mul(1 << attempt.min(6)).min(5_000);
+    let jitter: u64 = rand::random::<u64>() % (cap + 1);
+    Duration::from_millis(jitter.max(10))
 }
 
 struct Job {
-    src: SourceClient,
-    dst: DestClient,
-    src_bucket: String,
-    /// The source names one object (not a folder).
-    single: bool,
-    src_prefix: String,
-    dst_bucket: String,
-    dst_prefix: String,
+    src: Source,
+    dst: Dest,
     path: DataPath,
     opts: Options,
     counters: Arc<Counters>,
+    events: Events,
+    limiter: Arc<Limiter>,
+    budget: Arc<Semaphore>,
+    /// Budget units are KiB (a semaphore holds at most u32::MAX >> 3 permits).
+    budget_units: u32,
+    /// The source names one object: its key, relative to `src_root`.
+    single: bool,
+    src_root: String,
+    dst_prefix: String,
+    /// The source listing ended with an error: a sync must not delete anything after that.
+    source_listing_failed: AtomicBool,
+    retries: AtomicU64,
+    verified: [AtomicU64; 3],
 }
 
-/// Runs a copy job from `s3://src_bucket/src_prefix` to `s3://dst_bucket/dst_prefix`.
-#[allow(clippy::too_many_arguments)]
-pub async fn copy(
-    src: SourceClient,
-    dst: DestClient,
-    (src_bucket, src_prefix): (String, String),
-    (dst_bucket, dst_prefix): (String, String),
+/// Runs a job. Errors found before anything was written return `Err` (exit code 2);
+/// failures of single objects are in the report.
+pub async fn run(
+    src: Source,
+    dst: Dest,
     opts: Options,
     counters: Arc<Counters>,
-    mut announce: impl FnMut(&str),
+    events: Events,
 ) -> Result<Report, CopyError> {
     let started = Instant::now();
-    let source = format!("s3://{src_bucket}/{src_prefix}");
-    let destination = format!("s3://{dst_bucket}/{dst_prefix}");
-    let (src_id, dst_id) = tokio::join!(src.0.identity(), dst.0.identity());
+    let info = |m: String| events(&Event::Info { message: m });
+    let command = match opts.kind {
+        Kind::Copy => "copy",
+        Kind::Sync { .. } => "sync",
+    };
+    let source = match &src {
+        Source::S3 { bucket, prefix, .. } => format!("s3://{bucket}/{prefix}"),
+        Source::Local(p) => p.display().to_string(),
+    };
+    let destination = match &dst {
+        Dest::S3 { bucket, prefix, .. } => format!("s3://{bucket}/{prefix}"),
+        Dest::Local(p) => p.display().to_string(),
+    };
+
+    // Identities.
+    let src_side: Option<Side> = match &src {
+        Source::S3 { client, .. } => Some(client.0.clone()),
+        Source::Local(_) => None,
+    };
+    let dst_side: Option<Side> = match &dst {
+        Dest::S3 { client, .. } => Some(client.0.clone()),
+        Dest::Local(_) => None,
+    };
+    if src_side.is_none() && dst_side.is_none() {
+        return Err(CopyError::Config(
+            "both locations are local: ferry copies to or from S3 (use cp or rsync for local copies)"
+                .to_owned(),
+        ));
+    }
+    let resolve = |s: Option<&Side>| {
+        let s = s.cloned();
+        async move {
+            match s {
+                Some(s) => s.identity().await.map(Some),
+                None => Ok(None),
+            }
+        }
+    };
+    let (src_id, dst_id) = tokio::join!(resolve(src_side.as_ref()), resolve(dst_side.as_ref()));
     let src_id = src_id.map_err(|e| CopyError::Config(e.to_string()))?;
     let dst_id = dst_id.map_err(|e| CopyError::Config(e.to_string()))?;
-    announce(&format!("source identity: {src_id}"));
-    announce(&format!("destination identity: {dst_id}"));
+    if let Some(id) = &src_id {
+        info(format!("source identity: {id}"));
+    }
+    if let Some(id) = &dst_id {
+        info(format!("destination identity: {id}"));
+    }
 
-    // Destination bucket: it must exist; 403 is fine (an upload-only role may not list it).
-    if let Err(e) = dst.0.s3.head_bucket().bucket(&dst_bucket).send().await {
-        let status = e.raw_response().map(|r| r.status().as_u16());
-        match status {
-            Some(403) => {}
-            Some(404) => {
-                return Err(CopyError::Config(format!(
-                    "destination bucket `{dst_bucket}` does not exist"
-                )))
+    // The destination.
+    match &dst {
+        Dest::S3 { client, bucket, .. } => {
+            // It must exist; 403 is fine (an upload-only role may not list it).
+            if let Err(e) = client.0.s3.head_bucket().bucket(bucket).send().await {
+                match e.raw_response().map(|r| r.status().as_u16()) {
+                    Some(403) => {}
+                    Some(404) => {
+                        return Err(CopyError::Config(format!(
+                            "destination bucket `{bucket}` does not exist"
+                        )))
+                    }
+                    _ => {
+                        return Err(CopyError::Config(format!(
+                            "destination bucket `{bucket}`: {}",
+                            describe(&e)
+                        )))
+                    }
+                }
             }
-            _ => {
-                return Err(CopyError::Config(format!(
-                    "destination bucket `{dst_bucket}`: {}",
-                    describe(&e)
-                )))
+        }
+        Dest::Local(p) => {
+            if p.is_file() {
+                // Allowed only for one object (checked below).
+            } else if !p.exists() && !opts.dry_run {
+                std::fs::create_dir_all(p).map_err(|e| {
+                    CopyError::Config(format!("cannot create `{}`: {e}", p.display()))
+                })?;
             }
         }
     }
 
-    // The first page tells whether the source is readable and gives the probe object. A
-    // prefix without a trailing `/` names one object when such a key exists (as `aws s3 cp`
-    // reads it), and a folder otherwise.
-    let first = src
-        .0
-        .s3
-        .list_objects_v2()
-        .bucket(&src_bucket)
-        .prefix(&src_prefix)
-        .max_keys(1)
-        .send()
-        .await
-        .map_err(|e| match code(&e) {
-            Some("NoSuchBucket") => {
-                CopyError::Config(format!("source bucket `{src_bucket}` does not exist"))
-            }
-            Some("AccessDenied") => CopyError::Permission {
-                identity: src_id.arn.clone(),
-                action: "s3:ListBucket",
-                resource: format!("arn:aws:s3:::{src_bucket}"),
-                message: describe(&e),
-            },
-            _ => CopyError::Config(format!("cannot list {source}: {}", describe(&e))),
-        })?;
-    let exact = first
-        .contents()
-        .first()
-        .filter(|o| !src_prefix.is_empty() && o.key() == Some(src_prefix.as_str()))
-        .cloned();
-    let (src_prefix, dst_prefix) = match &exact {
-        Some(_) => (src_prefix, dst_prefix),
-        None if !src_prefix.is_empty() && !src_prefix.ends_with('/') => {
-            (format!("{src_prefix}/"), dst_prefix)
-        }
-        None => (src_prefix, dst_prefix),
-    };
-    let probe = first
-        .contents()
-        .first()
-        .and_then(|o| o.key())
-        .map(str::to_owned);
-
-    let (path, reason) = match (opts.mode, &probe) {
-        (Mode::ServerSide, _) => (DataPath::ServerSide, "--mode server-side".to_owned()),
-        (Mode::Stream, _) => (DataPath::Stream, "--mode stream".to_owned()),
-        (Mode::Auto, None) => (DataPath::Stream, "nothing to copy".to_owned()),
-        (Mode::Auto, Some(key)) => {
-            match dst.0.s3.head_object().bucket(&src_bucket).key(key).send().await {
-                Ok(_) => (
-                    DataPath::ServerSide,
-                    "the destination identity can read the source, so S3 copies server-side".to_owned(),
-                ),
-                Err(e) => (
-                    DataPath::Stream,
-                    format!(
-                        "the destination identity cannot read the source (HeadObject: {}), so data streams through this host",
+    // A sync reads the destination's listing: an identity that may only upload cannot sync.
+    if let (
+        Kind::Sync { .. },
+        Dest::S3 {
+            client,
+            bucket,
+            prefix,
+        },
+    ) = (&opts.kind, &dst)
+    {
+        if let Err(e) = client
+            .0
+            .s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .max_keys(1)
+            .send()
+            .await
+        {
+            let id = dst_id.as_ref().map(|i| i.arn.clone()).unwrap_or_default();
+            return Err(match code(&e) {
+                Some("AccessDenied") => CopyError::Permission {
+                    identity: id,
+                    action: "s3:ListBucket",
+                    resource: format!("arn:aws:s3:::{bucket}"),
+                    message: format!(
+                        "{} (sync compares with the destination's listing; an identity that may only upload can use `ferry copy`)",
                         describe(&e)
                     ),
-                ),
-            }
+                },
+                _ => CopyError::Config(format!(
+                    "cannot list the destination s3://{bucket}/{prefix}: {}",
+                    describe(&e)
+                )),
+            });
+        }
+    }
+
+    // The source: readable, one object or a folder, and the probe key.
+    let (src_root, single, probe) = match &src {
+        Source::S3 {
+            client,
+            bucket,
+            prefix,
+        } => {
+            let id = src_id.as_ref().map(|i| i.arn.clone()).unwrap_or_default();
+            let first = client
+                .0
+                .s3
+                .list_objects_v2()
+                .bucket(bucket)
+                .prefix(prefix)
+                .max_keys(1)
+                .send()
+                .await
+                .map_err(|e| match code(&e) {
+                    Some("NoSuchBucket") => {
+                        CopyError::Config(format!("source bucket `{bucket}` does not exist"))
+                    }
+                    Some("AccessDenied") => CopyError::Permission {
+                        identity: id.clone(),
+                        action: "s3:ListBucket",
+                        resource: format!("arn:aws:s3:::{bucket}"),
+                        message: describe(&e),
+                    },
+                    _ => CopyError::Config(format!("cannot list {source}: {}", describe(&e))),
+                })?;
+            let first_key = first
+                .contents()
+                .first()
+                .and_then(|o| o.key())
+                .map(str::to_owned);
+            // A prefix without a trailing `/` names one object when such a key exists (as
+            // `aws s3 cp` reads it), and a folder otherwise.
+            let exact = !prefix.is_empty() && first_key.as_deref() == Some(prefix.as_str());
+            let root = if exact {
+                match prefix.rfind('/') {
+                    Some(i) => prefix[..=i].to_owned(),
+                    None => String::new(),
+                }
+            } else if !prefix.is_empty() && !prefix.ends_with('/') {
+                format!("{prefix}/")
+            } else {
+                prefix.clone()
+            };
+            (root, exact, first_key)
+        }
+        Source::Local(p) => {
+            let meta = std::fs::metadata(p).map_err(|e| {
+                CopyError::Config(format!("source `{}` cannot be read: {e}", p.display()))
+            })?;
+            (String::new(), meta.is_file(), None)
         }
     };
-    announce(&format!("data path: {path:?} ({reason})"));
+    if let (Dest::Local(p), false) = (&dst, single) {
+        if p.is_file() {
+            return Err(CopyError::Config(format!(
+                "destination `{}` is a file, but the source is a folder",
+                p.display()
+            )));
+        }
+    }
 
+    // The data path.
+    let (path, reason) = match (&src, &dst) {
+        (Source::Local(_), _) => (DataPath::Upload, "local files to S3".to_owned()),
+        (_, Dest::Local(_)) => (DataPath::Download, "S3 to local files".to_owned()),
+        (Source::S3 { bucket, .. }, Dest::S3 { client, .. }) => match (opts.mode, &probe) {
+            (Mode::ServerSide, _) => (DataPath::ServerSide, "--mode server-side".to_owned()),
+            (Mode::Stream, _) => (DataPath::Stream, "--mode stream".to_owned()),
+            (Mode::Auto, None) => (DataPath::Stream, "nothing to copy".to_owned()),
+            (Mode::Auto, Some(key)) => {
+                match client.0.s3.head_object().bucket(bucket).key(key).send().await {
+                    Ok(_) => (
+                        DataPath::ServerSide,
+                        "the destination identity can read the source, so S3 copies server-side"
+                            .to_owned(),
+                    ),
+                    Err(e) => (
+                        DataPath::Stream,
+                        format!(
+                            "the destination identity cannot read the source (HeadObject: {}), so data streams through this host",
+                            describe(&e)
+                        ),
+                    ),
+                }
+            }
+        },
+    };
+    info(format!("data path: {path:?} ({reason})"));
+
+    let limiter = Arc::new(Limiter::new(opts.concurrency));
+    for side in [&src_side, &dst_side].into_iter().flatten() {
+        side.slowdowns.attach(limiter.clone());
+    }
+    let budget_units = u32::try_from((opts.memory_budget / 1024).max(1))
+        .unwrap_or(u32::MAX)
+        .min(Semaphore::MAX_PERMITS as u32);
+    let dst_prefix = match &dst {
+        Dest::S3 { prefix, .. } => prefix.clone(),
+        Dest::Local(_) => String::new(),
+    };
     let job = Arc::new(Job {
         src,
         dst,
-        src_bucket,
-        single: exact.is_some(),
-        src_prefix,
-        dst_bucket,
-        dst_prefix,
         path,
         opts: opts.clone(),
         counters: counters.clone(),
+        events: events.clone(),
+        limiter: limiter.clone(),
+        budget: Arc::new(Semaphore::new(budget_units as usize)),
+        budget_units,
+        single,
+        src_root,
+        dst_prefix,
+        source_listing_failed: AtomicBool::new(false),
+        retries: AtomicU64::new(0),
+        verified: Default::default(),
     });
 
-    // Stream the listing page by page; copy objects as they come.
-    let lister = job
-        .src
-        .0
-        .s3
-        .list_objects_v2()
-        .bucket(&job.src_bucket)
-        .prefix(&job.src_prefix)
-        .into_paginator()
-        .send();
-    // One page at a time (1,000 keys at most in memory), flattened into objects.
-    let pages = stream::unfold(lister, |mut p| async move {
-        p.next().await.map(|page| (page, p))
-    });
-    let listing = pages.flat_map(|page| {
-        let items: Vec<Result<aws_sdk_s3::types::Object, _>> = match page {
-            Ok(out) => out
-                .contents
-                .unwrap_or_default()
-                .into_iter()
-                .map(Ok)
-                .collect(),
-            Err(e) => vec![Err(e)],
-        };
-        stream::iter(items)
-    });
-    let listing = match exact {
-        Some(obj) => stream::iter(vec![Ok(obj)]).boxed(),
-        None => listing.boxed(),
-    };
-    let failures: Vec<Failure> = listing
-        .map(|item| {
-            let job = job.clone();
-            async move {
-                let obj = match item {
-                    Ok(o) => o,
-                    Err(e) => {
-                        return Some(Failure {
-                            key: String::new(),
-                            error: format!("listing failed: {}", describe(&e)),
-                        })
-                    }
-                };
-                job.counters.listed.fetch_add(1, Ordering::Relaxed);
-                let key = obj.key().unwrap_or_default().to_owned();
-                let size = u64::try_from(obj.size().unwrap_or(0)).unwrap_or(0);
-                if job.opts.dry_run {
-                    return None;
-                }
-                match job.copy_one(&key, size).await {
-                    Ok(()) => {
-                        job.counters.objects.fetch_add(1, Ordering::Relaxed);
-                        job.counters.bytes.fetch_add(size, Ordering::Relaxed);
-                        None
-                    }
-                    Err(error) => {
-                        job.counters.failed.fetch_add(1, Ordering::Relaxed);
-                        Some(Failure { key, error })
-                    }
-                }
-            }
-        })
-        .buffer_unordered(opts.concurrency.max(1))
-        .filter_map(|f| async move { f })
-        .collect()
-        .await;
+    let actions = job.clone().plan();
+    let failures = job.clone().execute(actions).await?;
 
+    let slowdowns = [&src_side, &dst_side]
+        .into_iter()
+        .flatten()
+        .map(|s| s.slowdowns.count())
+        .sum();
+    let credential_refreshes = [&src_side, &dst_side]
+        .into_iter()
+        .flatten()
+        .map(|s| s.credentials.refreshes())
+        .sum();
     Ok(Report {
+        command,
         source,
         destination,
         source_identity: src_id,
         destination_identity: dst_id,
-        data_path: probe.is_some().then_some(path),
+        data_path: (probe.is_some() || job.single || !matches!(path, DataPath::Stream))
+            .then_some(path),
         data_path_reason: reason,
         copied: counters.objects.load(Ordering::Relaxed),
-        skipped: 0,
+        skipped: counters.skipped.load(Ordering::Relaxed),
+        deleted: counters.deleted.load(Ordering::Relaxed),
         failed: failures,
         bytes: counters.bytes.load(Ordering::Relaxed),
         seconds: started.elapsed().as_secs_f64(),
         dry_run: opts.dry_run,
+        verified_by_checksum: job.verified[0].load(Ordering::Relaxed),
+        verified_by_etag: job.verified[1].load(Ordering::Relaxed),
+        verified_by_sent_checksum: job.verified[2].load(Ordering::Relaxed),
+        retries: job.retries.load(Ordering::Relaxed),
+        slowdowns,
+        credential_refreshes,
+        final_concurrency: limiter.limit(),
     })
 }
 
-impl Job {
-    fn dest_key(&self, key: &str) -> String {
-        if self.single {
-            // One object: into a folder keeps its name; otherwise the destination is the key.
-            if self.dst_prefix.is_empty() || self.dst_prefix.ends_with('/') {
-                let name = key.rsplit('/').next().unwrap_or(key);
-                return format!("{}{name}", self.dst_prefix);
+/// Reads a listing channel as a blocking iterator for the planner thread. An error item ends
+/// it and is kept for the report.
+struct Blocking {
+    rx: mpsc::Receiver<Result<Entry, String>>,
+    error: Arc<std::sync::Mutex<Option<String>>>,
+    failed: Option<Arc<Job>>,
+    listed: Option<Arc<Counters>>,
+}
+
+impl Iterator for Blocking {
+    type Item = Entry;
+    fn next(&mut self) -> Option<Entry> {
+        match self.rx.blocking_recv()? {
+            Ok(e) => {
+                if let Some(c) = &self.listed {
+                    c.listed.fetch_add(1, Ordering::Relaxed);
+                }
+                Some(e)
             }
-            return self.dst_prefix.clone();
+            Err(msg) => {
+                if let Some(job) = &self.failed {
+                    // Set before the planner sees the end of the source: no delete planned
+                    // after this point is carried out.
+                    job.source_listing_failed.store(true, Ordering::SeqCst);
+                }
+                let mut slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
+                slot.get_or_insert(msg);
+                None
+            }
         }
-        let rel = key.strip_prefix(&self.src_prefix).unwrap_or(key);
-        let sep = if self.dst_prefix.is_empty() || self.dst_prefix.ends_with('/') {
-            ""
-        } else {
-            "/"
-        };
-        format!("{}{sep}{rel}", self.dst_prefix)
+    }
+}
+
+/// The plan's output: actions, and listing errors found while planning.
+struct Planned {
+    actions: mpsc::Receiver<Action>,
+    errors: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl Job {
+    fn src_listing(&self) -> mpsc::Receiver<Result<Entry, String>> {
+        match &self.src {
+            Source::S3 {
+                client,
+                bucket,
+                prefix,
+            } => {
+                let (list_prefix, map): (String, KeyMap) = if self.single {
+                    let key = prefix.clone();
+                    let root = self.src_root.clone();
+                    (
+                        prefix.clone(),
+                        Arc::new(move |k: &str| {
+                            (k == key)
+                                .then(|| k.strip_prefix(root.as_str()).unwrap_or(k).to_owned())
+                        }),
+                    )
+                } else {
+                    (self.src_root.clone(), listing::under(&self.src_root))
+                };
+                listing::spawn_s3(
+                    client.0.s3.clone(),
+                    bucket.clone(),
+                    list_prefix,
+                    map,
+                    self.opts.filter.clone(),
+                )
+            }
+            Source::Local(p) => {
+                if self.single {
+                    let (tx, rx) = mpsc::channel(1);
+                    let name = p
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .map(str::to_owned)
+                        .unwrap_or_default();
+                    let entry = std::fs::metadata(p)
+                        .map(|m| listing::local_entry(name, &m))
+                        .map_err(|e| format!("cannot read `{}`: {e}", p.display()));
+                    let _ = tx.try_send(entry);
+                    rx
+                } else {
+                    listing::spawn_local(p.clone(), self.opts.filter.clone())
+                }
+            }
+        }
     }
 
-    async fn copy_one(&self, key: &str, size: u64) -> Result<(), String> {
+    /// The destination's listing for a sync, keyed like the source's.
+    fn dst_listing(&self) -> mpsc::Receiver<Result<Entry, String>> {
+        match &self.dst {
+            Dest::S3 { client, bucket, .. } => {
+                let (list_prefix, map): (String, KeyMap) = if self.single {
+                    let name = self.single_name();
+                    let dkey = self.dest_key(&name);
+                    (
+                        dkey.clone(),
+                        Arc::new(move |k: &str| (k == dkey).then(|| name.clone())),
+                    )
+                } else {
+                    let root = self.dst_root();
+                    (root.clone(), listing::under(&root))
+                };
+                listing::spawn_s3(
+                    client.0.s3.clone(),
+                    bucket.clone(),
+                    list_prefix,
+                    map,
+                    self.opts.filter.clone(),
+                )
+            }
+            Dest::Local(p) => {
+                if self.single {
+                    let (tx, rx) = mpsc::channel(1);
+                    let name = self.single_name();
+                    let target = self.local_target(&name);
+                    if let Ok(Ok(m)) = target.map(std::fs::metadata) {
+                        let _ = tx.try_send(Ok(listing::local_entry(name, &m)));
+                    }
+                    rx
+                } else {
+                    listing::spawn_local(p.clone(), self.opts.filter.clone())
+                }
+            }
+        }
+    }
+
+    fn single_name(&self) -> String {
+        match &self.src {
+            Source::S3 { prefix, .. } => prefix
+                .strip_prefix(self.src_root.as_str())
+                .unwrap_or(prefix)
+                .to_owned(),
+            Source::Local(p) => p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_owned(),
+        }
+    }
+
+    /// Starts the listings and the planner; returns the actions as they are decided.
+    fn plan(self: Arc<Self>) -> Planned {
+        let (tx, rx) = mpsc::channel::<Action>(1024);
+        let errors = Arc::new(std::sync::Mutex::new(None));
+        let src = Blocking {
+            rx: self.src_listing(),
+            error: errors.clone(),
+            failed: Some(self.clone()),
+            listed: Some(self.counters.clone()),
+        };
+        let job = self.clone();
+        match self.opts.kind {
+            Kind::Copy => {
+                tokio::task::spawn_blocking(move || {
+                    for entry in src {
+                        job.count_planned(&entry);
+                        if tx
+                            .blocking_send(Action::Copy {
+                                entry,
+                                reason: Reason::Listed,
+                            })
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                    job.counters.planned_all.store(true, Ordering::Relaxed);
+                });
+            }
+            Kind::Sync {
+                delete, compare, ..
+            } => {
+                let dst = Blocking {
+                    rx: self.dst_listing(),
+                    error: errors.clone(),
+                    failed: None,
+                    listed: None,
+                };
+                tokio::task::spawn_blocking(move || {
+                    for action in Planner::new(src, dst, compare, delete) {
+                        if let Action::Copy { entry, .. } | Action::Check { entry, .. } = &action {
+                            job.count_planned(entry);
+                        }
+                        if tx.blocking_send(action).is_err() {
+                            return;
+                        }
+                    }
+                    job.counters.planned_all.store(true, Ordering::Relaxed);
+                });
+            }
+        }
+        Planned {
+            actions: rx,
+            errors,
+        }
+    }
+
+    fn count_planned(&self, entry: &Entry) {
+        self.counters.planned.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .planned_bytes
+            .fetch_add(entry.size, Ordering::Relaxed);
+    }
+
+    /// Carries out the plan. The first write runs alone: a refusal there is a preflight
+    /// error (nothing was written).
+    async fn execute(self: Arc<Self>, planned: Planned) -> Result<Vec<Failure>, CopyError> {
+        let Planned {
+            actions: mut rx,
+            errors,
+        } = planned;
+        let mut failures = Vec::new();
+        let mut probed = self.opts.dry_run;
+        let deletes = Arc::new(AtomicU64::new(0));
+        let mut set = tokio::task::JoinSet::new();
+        while let Some(action) = rx.recv().await {
+            while let Some(done) = set.try_join_next() {
+                if let Ok(Some(f)) = done {
+                    failures.push(f);
+                }
+            }
+            if self.opts.dry_run {
+                self.show_plan(&action);
+                continue;
+            }
+            if !probed && matches!(action, Action::Copy { .. } | Action::Check { .. }) {
+                probed = true;
+                if let Err(fail) = self.clone().act(action.clone(), deletes.clone()).await {
+                    if fail.class == Class::Denied {
+                        return Err(self.permission_error(&action, fail));
+                    }
+                    failures.push(self.record_failure(action_key(&action), fail.message));
+                }
+                continue;
+            }
+            let permit = self.limiter.clone().acquire_owned().await;
+            let job = self.clone();
+            let deletes = deletes.clone();
+            set.spawn(async move {
+                let _permit = permit;
+                let key = action_key(&action).to_owned();
+                match job.clone().act(action, deletes).await {
+                    Ok(()) => None,
+                    Err(fail) => Some(job.record_failure(&key, fail.message)),
+                }
+            });
+        }
+        while let Some(done) = set.join_next().await {
+            match done {
+                Ok(Some(f)) => failures.push(f),
+                Ok(None) => {}
+                Err(e) => failures.push(Failure {
+                    key: String::new(),
+                    error: format!("a worker stopped: {e}"),
+                }),
+            }
+        }
+        if let Some(e) = errors.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            failures.push(self.record_failure("", e));
+        }
+        Ok(failures)
+    }
+
+    fn permission_error(&self, action: &Action, fail: Fail) -> CopyError {
+        let key = action_key(action);
+        let (identity, resource) = match fail.side {
+            SideId::Source => (
+                self.src_identity_name(),
+                match &self.src {
+                    Source::S3 { bucket, .. } => {
+                        format!("arn:aws:s3:::{bucket}/{}{key}", self.src_root)
+                    }
+                    Source::Local(p) => p.display().to_string(),
+                },
+            ),
+            SideId::Dest => (
+                self.dst_identity_name(),
+                match &self.dst {
+                    Dest::S3 { bucket, .. } => {
+                        format!("arn:aws:s3:::{bucket}/{}", self.dest_key(key))
+                    }
+                    Dest::Local(p) => p.display().to_string(),
+                },
+            ),
+        };
+        CopyError::Permission {
+            identity,
+            action: fail.action,
+            resource,
+            message: format!("{} (nothing was written)", fail.message),
+        }
+    }
+
+    fn src_identity_name(&self) -> String {
+        match &self.src {
+            Source::S3 { .. } => "the source identity".to_owned(),
+            Source::Local(_) => "this host".to_owned(),
+        }
+    }
+
+    fn dst_identity_name(&self) -> String {
+        match &self.dst {
+            Dest::S3 { .. } => "the destination identity".to_owned(),
+            Dest::Local(_) => "this host".to_owned(),
+        }
+    }
+
+    fn record_failure(&self, key: &str, error: String) -> Failure {
+        self.counters.failed.fetch_add(1, Ordering::Relaxed);
+        (self.events)(&Event::Failed {
+            key: key.to_owned(),
+            error: error.clone(),
+        });
+        Failure {
+            key: key.to_owned(),
+            error,
+        }
+    }
+
+    fn show_plan(&self, action: &Action) {
+        let (what, key, reason) = match action {
+            Action::Copy { entry, reason } => ("copy", entry.key.as_str(), *reason),
+            Action::Check { entry, .. } => ("compare", entry.key.as_str(), Reason::NeedsChecksum),
+            Action::Delete { key } => ("delete", key.as_str(), Reason::Missing),
+            Action::Skip { key, reason } => {
+                self.counters.skipped.fetch_add(1, Ordering::Relaxed);
+                ("skip", key.as_str(), *reason)
+            }
+        };
+        (self.events)(&Event::Plan {
+            action: what,
+            key: key.to_owned(),
+            to: self.describe_dest(key),
+            reason,
+        });
+    }
+
+    fn describe_dest(&self, rel: &str) -> String {
+        match &self.dst {
+            Dest::S3 { bucket, .. } => format!("s3://{bucket}/{}", self.dest_key(rel)),
+            Dest::Local(_) => match self.local_target(rel) {
+                Ok(p) => p.display().to_string(),
+                Err(e) => e,
+            },
+        }
+    }
+
+    async fn act(self: Arc<Self>, action: Action, deletes: Arc<AtomicU64>) -> Result<(), Fail> {
+        match action {
+            Action::Skip { key, reason } => {
+                self.counters.skipped.fetch_add(1, Ordering::Relaxed);
+                (self.events)(&Event::Skipped { key, reason });
+                Ok(())
+            }
+            Action::Delete { key } => self.delete(&key, &deletes).await,
+            Action::Check { entry, dst } => {
+                if self.same_checksums(&entry.key).await? {
+                    self.counters.skipped.fetch_add(1, Ordering::Relaxed);
+                    (self.events)(&Event::Skipped {
+                        key: entry.key,
+                        reason: Reason::Same(Compare::Checksum),
+                    });
+                    Ok(())
+                } else {
+                    let _ = dst;
+                    self.copy_entry(entry).await
+                }
+            }
+            Action::Copy { entry, .. } => self.copy_entry(entry).await,
+        }
+    }
+
+    async fn copy_entry(&self, entry: Entry) -> Result<(), Fail> {
+        let verified = self.copy_one(&entry).await?;
+        self.verified[verified as usize].fetch_add(1, Ordering::Relaxed);
+        self.counters.objects.fetch_add(1, Ordering::Relaxed);
+        self.counters.bytes.fetch_add(entry.size, Ordering::Relaxed);
+        (self.events)(&Event::Copied {
+            to: self.describe_dest(&entry.key),
+            key: entry.key,
+            bytes: entry.size,
+            verified,
+        });
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str, deletes: &AtomicU64) -> Result<(), Fail> {
+        if self.source_listing_failed.load(Ordering::SeqCst) {
+            return Err(Fail::fatal(
+                "not deleted: the source listing did not complete, so absence at the source is not known",
+            ));
+        }
+        if let Kind::Sync {
+            max_delete: Some(max),
+            ..
+        } = self.opts.kind
+        {
+            if deletes.fetch_add(1, Ordering::SeqCst) >= max {
+                return Err(Fail::fatal(format!(
+                    "not deleted: --max-delete {max} reached"
+                )));
+            }
+        }
+        match &self.dst {
+            Dest::S3 { client, bucket, .. } => {
+                let dkey = self.dest_key(key);
+                self.retry(|| async {
+                    client
+                        .0
+                        .s3
+                        .delete_object()
+                        .bucket(bucket)
+                        .key(&dkey)
+                        .send()
+                        .await
+                        .map_err(|e| Fail::sdk(&e, SideId::Dest, "s3:DeleteObject", "deleting"))
+                })
+                .await?;
+            }
+            Dest::Local(_) => {
+                let path = self.local_target(key).map_err(Fail::fatal)?;
+                std::fs::remove_file(&path)
+                    .map_err(|e| Fail::fatal(format!("deleting `{}`: {e}", path.display())))?;
+            }
+        }
+        self.counters.deleted.fetch_add(1, Ordering::Relaxed);
+        (self.events)(&Event::Deleted {
+            key: key.to_owned(),
+        });
+        Ok(())
+    }
+
+    /// Runs `f` until it succeeds, retrying SlowDown and transient errors with backoff and
+    /// `ExpiredToken` with fresh credentials.
+    async fn retry<T, F, Fut>(&self, mut f: F) -> Result<T, Fail>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Fail>>,
+    {
+        let mut attempt = 0u32;
+        let mut refreshed = 0u32;
+        loop {
+            let started = Instant::now();
+            match f().await {
+                Ok(v) => {
+                    self.limiter.success();
+                    return Ok(v);
+                }
+                Err(fail) => match fail.class {
+                    Class::Expired(side) if refreshed < 5 => {
+                        refreshed += 1;
+                        self.retries.fetch_add(1, Ordering::Relaxed);
+                        if let Some(s) = self.side(side) {
+                            s.credentials.invalidate_if_older(started).await;
+                        }
+                    }
+                    Class::SlowDown | Class::Transient if attempt < self.opts.max_attempts => {
+                        if fail.class == Class::SlowDown {
+                            self.limiter.slow_down();
+                        }
+                        attempt += 1;
+                        self.retries.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(backoff(attempt)).await;
+                    }
+                    _ => return Err(fail),
+                },
+            }
+        }
+    }
+
+    fn side(&self, id: SideId) -> Option<&Side> {
+        match id {
+            SideId::Source => match &self.src {
+                Source::S3 { client, .. } => Some(&client.0),
+                Source::Local(_) => None,
+            },
+            SideId::Dest => match &self.dst {
+                Dest::S3 { client, .. } => Some(&client.0),
+                Dest::Local(_) => None,
+            },
+        }
+    }
+
+    fn dst_root(&self) -> String {
+        if self.dst_prefix.is_empty() || self.dst_prefix.ends_with('/') {
+            self.dst_prefix.clone()
+        } else {
+            format!("{}/", self.dst_prefix)
+        }
+    }
+
+    /// The destination key of a source key (relative to the source root).
+    fn dest_key(&self, rel: &str) -> String {
+        if self.single && !self.dst_prefix.is_empty() && !self.dst_prefix.ends_with('/') {
+            // One object to a key: that key.
+            return self.dst_prefix.clone();
+        }
+        format!("{}{rel}", self.dst_root())
+    }
+
+    /// The local file a key lands in; keys that would leave the folder are refused.
+    fn local_target(&self, rel: &str) -> Result<PathBuf, String> {
+        let Dest::Local(root) = &self.dst else {
+            return Err("not a local destination".to_owned());
+        };
+        if self.single && root.is_file() {
+            return Ok(root.clone());
+        }
+        if rel.starts_with('/')
+            || rel.contains('\\')
+            || rel
+                .split('/')
+                .any(|c| c.is_empty() || c == "." || c == ".." || c.starts_with(PARTIAL_MARK))
+        {
+            return Err(format!(
+                "key `{rel}` cannot be a local file name safely (empty, `.` or `..` segments, or a leading `/`)"
+            ));
+        }
+        Ok(root.join(rel))
+    }
+
+    fn src_key(&self, rel: &str) -> String {
+        format!("{}{rel}", self.src_root)
+    }
+
+    async fn copy_one(&self, entry: &Entry) -> Result<Verified, Fail> {
         let plan = parts::plan(
-            size,
+            entry.size,
             self.opts.multipart_threshold,
             self.opts.part_size,
             self.opts.min_part_size,
         )
-        .map_err(|e| e.to_string())?;
-        let dkey = self.dest_key(key);
-        match (self.path, plan) {
-            (DataPath::ServerSide, PartPlan::Single) => self.server_side_single(key, &dkey).await,
-            (DataPath::Stream, PartPlan::Single) => self.stream_single(key, &dkey).await,
-            (_, p @ PartPlan::Multipart { .. }) => self.multipart(key, &dkey, p).await,
+        .map_err(|e| Fail::fatal(e.to_string()))?;
+        match (&self.src, &self.dst) {
+            (
+                Source::S3 {
+                    client: sc,
+                    bucket: sb,
+                    ..
+                },
+                Dest::S3 {
+                    client: dc,
+                    bucket: db,
+                    ..
+                },
+            ) => {
+                let s3 = S3Pair {
+                    src: &sc.0,
+                    src_bucket: sb,
+                    dst: &dc.0,
+                    dst_bucket: db,
+                };
+                let key = self.src_key(&entry.key);
+                let dkey = self.dest_key(&entry.key);
+                match (self.path, plan) {
+                    (DataPath::ServerSide, PartPlan::Single) => {
+                        self.retry(|| self.server_side_single(&s3, entry, &key, &dkey))
+                            .await
+                    }
+                    (_, PartPlan::Single) => {
+                        self.retry(|| self.stream_single(&s3, &key, &dkey)).await
+                    }
+                    (_, p) => self.multipart_s3(&s3, &key, &dkey, p).await,
+                }
+            }
+            (Source::Local(_), Dest::S3 { client, bucket, .. }) => {
+                let file = self.local_source(&entry.key);
+                let dkey = self.dest_key(&entry.key);
+                self.upload(&client.0, bucket, &file, &dkey, entry.size, plan)
+                    .await
+            }
+            (Source::S3 { client, bucket, .. }, Dest::Local(_)) => {
+                let target = self.local_target(&entry.key).map_err(Fail::fatal)?;
+                let key = self.src_key(&entry.key);
+                self.download(&client.0, bucket, &key, &target, entry, plan)
+                    .await
+            }
+            (Source::Local(_), Dest::Local(_)) => Err(Fail::fatal("local to local")),
         }
     }
 
-    fn acl_hint(&self, e: &str) -> String {
-        if e.contains("AccessControlListNotSupported") {
-            format!("{e} — the destination bucket has ACLs disabled (BucketOwnerEnforced): use --acl none or --acl bucket-owner-full-control")
-        } else {
-            e.to_owned()
+    fn local_source(&self, rel: &str) -> PathBuf {
+        match &self.src {
+            Source::Local(p) if self.single => p.clone(),
+            Source::Local(p) => p.join(rel),
+            Source::S3 { .. } => PathBuf::from(rel),
         }
     }
 
-    async fn server_side_single(&self, key: &str, dkey: &str) -> Result<(), String> {
-        let source = format!("{}/{}", self.src_bucket, url_encode(key));
-        self.dst
-            .0
+    /// `x-amz-tagging` for the source object's tags (read with `reader`), unless `--no-tags`.
+    async fn tagging(
+        &self,
+        reader: &Side,
+        side: SideId,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<String>, Fail> {
+        if !self.opts.tags {
+            return Ok(None);
+        }
+        let t = reader
             .s3
-            .copy_object()
-            .bucket(&self.dst_bucket)
-            .key(dkey)
-            .copy_source(source)
-            .metadata_directive(MetadataDirective::Copy)
-            .set_acl(self.opts.acl.clone())
-            .checksum_algorithm(ChecksumAlgorithm::Crc64Nvme)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| self.acl_hint(&describe(&e)))
-    }
-
-    async fn stream_single(&self, key: &str, dkey: &str) -> Result<(), String> {
-        let got = self
-            .src
-            .0
-            .s3
-            .get_object()
-            .bucket(&self.src_bucket)
+            .get_object_tagging()
+            .bucket(bucket)
             .key(key)
             .send()
             .await
-            .map_err(|e| format!("reading the source: {}", describe(&e)))?;
+            .map_err(|e| Fail::sdk(&e, side, "s3:GetObjectTagging", "reading the source's tags"))?;
+        let pairs: Vec<String> = t
+            .tag_set()
+            .iter()
+            .map(|tag| format!("{}={}", url_encode(tag.key()), url_encode(tag.value())))
+            .collect();
+        Ok((!pairs.is_empty()).then(|| pairs.join("&")))
+    }
+
+    fn kms(&self) -> bool {
+        matches!(self.opts.sse, Some(ServerSideEncryption::AwsKms))
+            || matches!(self.opts.sse, Some(ServerSideEncryption::AwsKmsDsse))
+    }
+
+    async fn server_side_single(
+        &self,
+        s3: &S3Pair<'_>,
+        entry: &Entry,
+        key: &str,
+        dkey: &str,
+    ) -> Result<Verified, Fail> {
+        let alg = entry
+            .checksum_alg
+            .as_deref()
+            .and_then(Algorithm::from_name)
+            .unwrap_or(Algorithm::Crc64Nvme);
+        let mut req = s3
+            .dst
+            .s3
+            .copy_object()
+            .bucket(s3.dst_bucket)
+            .key(dkey)
+            .copy_source(format!("{}/{}", s3.src_bucket, url_encode(key)))
+            .metadata_directive(MetadataDirective::Copy)
+            .set_acl(self.opts.acl.clone())
+            .set_storage_class(self.opts.storage_class.clone())
+            .set_server_side_encryption(self.opts.sse.clone())
+            .set_ssekms_key_id(self.opts.sse_kms_key_id.clone())
+            .checksum_algorithm(alg.sdk());
+        if !self.opts.tags {
+            req = req.tagging_directive(TaggingDirective::Replace);
+        }
+        let out = req
+            .send()
+            .await
+            .map_err(|e| Fail::sdk(&e, SideId::Dest, "s3:PutObject", "copying"))?;
+        let result = out.copy_object_result();
+        let etag = result.and_then(|r| r.e_tag()).map(|e| e.trim_matches('"'));
+        let src_etag = entry.etag.as_deref();
+        match (src_etag, etag) {
+            (Some(a), Some(b)) if a == b => Ok(Verified::Etag),
+            (Some(a), Some(b)) if !a.contains('-') && !self.kms() => Err(Fail::fatal(format!(
+                "the copy's ETag {b} differs from the source's {a}"
+            ))),
+            _ => Ok(Verified::Sent),
+        }
+    }
+
+    async fn stream_single(
+        &self,
+        s3: &S3Pair<'_>,
+        key: &str,
+        dkey: &str,
+    ) -> Result<Verified, Fail> {
+        let got = s3
+            .src
+            .s3
+            .get_object()
+            .bucket(s3.src_bucket)
+            .key(key)
+            .checksum_mode(ChecksumMode::Enabled)
+            .send()
+            .await
+            .map_err(|e| Fail::sdk(&e, SideId::Source, "s3:GetObject", "reading the source"))?;
         let tagging = if got.tag_count().unwrap_or(0) > 0 {
-            self.source_tagging(key).await?
+            self.tagging(s3.src, SideId::Source, s3.src_bucket, key)
+                .await?
         } else {
             None
         };
-        self.dst
-            .0
+        let source_sum = full_object_checksum(
+            got.checksum_type(),
+            got.checksum_crc32(),
+            got.checksum_crc32_c(),
+            got.checksum_crc64_nvme(),
+        );
+        let alg = source_sum
+            .as_ref()
+            .map(|(a, _)| *a)
+            .unwrap_or(Algorithm::Crc64Nvme);
+        let src_etag = got.e_tag().map(|e| e.trim_matches('"').to_owned());
+        let out = s3
+            .dst
             .s3
             .put_object()
-            .bucket(&self.dst_bucket)
+            .bucket(s3.dst_bucket)
             .key(dkey)
             .set_content_length(got.content_length())
             .set_content_type(got.content_type().map(str::to_owned))
@@ -437,218 +1402,830 @@ impl Job {
             .set_metadata(got.metadata().cloned())
             .set_tagging(tagging)
             .set_acl(self.opts.acl.clone())
-            .checksum_algorithm(ChecksumAlgorithm::Crc64Nvme)
+            .set_storage_class(self.opts.storage_class.clone())
+            .set_server_side_encryption(self.opts.sse.clone())
+            .set_ssekms_key_id(self.opts.sse_kms_key_id.clone())
+            .checksum_algorithm(alg.sdk())
             .body(got.body)
             .send()
             .await
-            .map(|_| ())
-            .map_err(|e| self.acl_hint(&format!("writing the destination: {}", describe(&e))))
+            .map_err(|e| Fail::sdk(&e, SideId::Dest, "s3:PutObject", "writing the destination"))?;
+        let stored = match alg {
+            Algorithm::Crc32 => out.checksum_crc32(),
+            Algorithm::Crc32c => out.checksum_crc32_c(),
+            Algorithm::Crc64Nvme => out.checksum_crc64_nvme(),
+        };
+        let etag = out.e_tag().map(|e| e.trim_matches('"'));
+        confirm(
+            source_sum.as_ref().map(|(_, v)| v.as_str()),
+            stored,
+            src_etag.as_deref(),
+            etag,
+            self.kms(),
+        )
     }
 
-    async fn source_tagging(&self, key: &str) -> Result<Option<String>, String> {
-        self.tagging_with(&self.src.0.s3, key).await
-    }
-
-    /// The source object's tags as an `x-amz-tagging` value, read with `client`.
-    async fn tagging_with(
-        &self,
-        client: &aws_sdk_s3::Client,
-        key: &str,
-    ) -> Result<Option<String>, String> {
-        let t = client
-            .get_object_tagging()
-            .bucket(&self.src_bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| format!("reading the source's tags: {}", describe(&e)))?;
-        let pairs: Vec<String> = t
-            .tag_set()
-            .iter()
-            .map(|tag| format!("{}={}", url_encode(tag.key()), url_encode(tag.value())))
-            .collect();
-        Ok((!pairs.is_empty()).then(|| pairs.join("&")))
-    }
-
-    async fn multipart(&self, key: &str, dkey: &str, plan: PartPlan) -> Result<(), String> {
-        // Metadata comes from the source object (read with the identity that will use it).
-        let head = match self.path {
-            DataPath::ServerSide => {
-                self.dst
-                    .0
-                    .s3
-                    .head_object()
-                    .bucket(&self.src_bucket)
+    /// Whether a key's source and destination carry the same full-object checksum (HEADs).
+    async fn same_checksums(&self, rel: &str) -> Result<bool, Fail> {
+        let (
+            Source::S3 {
+                client: sc,
+                bucket: sb,
+                ..
+            },
+            Dest::S3 {
+                client: dc,
+                bucket: db,
+                ..
+            },
+        ) = (&self.src, &self.dst)
+        else {
+            return Ok(false);
+        };
+        let key = self.src_key(rel);
+        let dkey = self.dest_key(rel);
+        let head = |side: &Side, id: SideId, bucket: &str, key: &str| {
+            let s3 = side.s3.clone();
+            let (bucket, key) = (bucket.to_owned(), key.to_owned());
+            async move {
+                s3.head_object()
+                    .bucket(bucket)
                     .key(key)
+                    .checksum_mode(ChecksumMode::Enabled)
                     .send()
                     .await
+                    .map_err(|e| Fail::sdk(&e, id, "s3:GetObject", "reading the checksum"))
             }
-            DataPath::Stream => {
-                self.src
-                    .0
+        };
+        let a = self.retry(|| head(&sc.0, SideId::Source, sb, &key)).await?;
+        let b = self.retry(|| head(&dc.0, SideId::Dest, db, &dkey)).await?;
+        let sa = full_object_checksum(
+            a.checksum_type(),
+            a.checksum_crc32(),
+            a.checksum_crc32_c(),
+            a.checksum_crc64_nvme(),
+        );
+        let sb = full_object_checksum(
+            b.checksum_type(),
+            b.checksum_crc32(),
+            b.checksum_crc32_c(),
+            b.checksum_crc64_nvme(),
+        );
+        Ok(matches!((sa, sb), (Some(x), Some(y)) if x == y))
+    }
+
+    async fn multipart_s3(
+        &self,
+        s3: &S3Pair<'_>,
+        key: &str,
+        dkey: &str,
+        plan: PartPlan,
+    ) -> Result<Verified, Fail> {
+        // Metadata comes from the source object (read with the identity that will use it).
+        let (reader, reader_id) = match self.path {
+            DataPath::ServerSide => (s3.dst, SideId::Dest),
+            _ => (s3.src, SideId::Source),
+        };
+        let head = self
+            .retry(|| async {
+                reader
                     .s3
                     .head_object()
-                    .bucket(&self.src_bucket)
+                    .bucket(s3.src_bucket)
                     .key(key)
+                    .checksum_mode(ChecksumMode::Enabled)
                     .send()
                     .await
+                    .map_err(|e| {
+                        Fail::sdk(
+                            &e,
+                            reader_id,
+                            "s3:GetObject",
+                            "reading the source's metadata",
+                        )
+                    })
+            })
+            .await?;
+        let tagging = self
+            .retry(|| self.tagging(reader, reader_id, s3.src_bucket, key))
+            .await?;
+        let source_sum = full_object_checksum(
+            head.checksum_type(),
+            head.checksum_crc32(),
+            head.checksum_crc32_c(),
+            head.checksum_crc64_nvme(),
+        );
+        let alg = source_sum
+            .as_ref()
+            .map(|(a, _)| *a)
+            .unwrap_or(Algorithm::Crc64Nvme);
+        let upload_id = self
+            .retry(|| async {
+                s3.dst
+                    .s3
+                    .create_multipart_upload()
+                    .bucket(s3.dst_bucket)
+                    .key(dkey)
+                    .set_content_type(head.content_type().map(str::to_owned))
+                    .set_content_encoding(head.content_encoding().map(str::to_owned))
+                    .set_content_disposition(head.content_disposition().map(str::to_owned))
+                    .set_content_language(head.content_language().map(str::to_owned))
+                    .set_cache_control(head.cache_control().map(str::to_owned))
+                    .set_metadata(head.metadata().cloned())
+                    .set_tagging(tagging.clone())
+                    .set_acl(self.opts.acl.clone())
+                    .set_storage_class(self.opts.storage_class.clone())
+                    .set_server_side_encryption(self.opts.sse.clone())
+                    .set_ssekms_key_id(self.opts.sse_kms_key_id.clone())
+                    .checksum_algorithm(alg.sdk())
+                    .checksum_type(ChecksumType::FullObject)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        Fail::sdk(
+                            &e,
+                            SideId::Dest,
+                            "s3:PutObject",
+                            "starting the multipart upload",
+                        )
+                    })
+                    .map(|o| o.upload_id().unwrap_or_default().to_owned())
+            })
+            .await?;
+        let upload = Upload {
+            side: s3.dst,
+            bucket: s3.dst_bucket,
+            key: dkey,
+            id: &upload_id,
+            alg,
+        };
+        let upload_id = upload_id.as_str();
+        let parts = stream::iter(0..plan.count())
+            .map(|i| async move {
+                let range = plan
+                    .range(i)
+                    .ok_or_else(|| Fail::fatal("part out of range"))?;
+                let n = i32::try_from(i + 1).map_err(|_| Fail::fatal("too many parts"))?;
+                let header = format!("bytes={}-{}", range.start, range.end.saturating_sub(1));
+                let len = range.end - range.start;
+                self.retry(|| async {
+                    match self.path {
+                        DataPath::ServerSide => {
+                            let out = s3
+                                .dst
+                                .s3
+                                .upload_part_copy()
+                                .bucket(s3.dst_bucket)
+                                .key(dkey)
+                                .upload_id(upload_id)
+                                .part_number(n)
+                                .copy_source(format!("{}/{}", s3.src_bucket, url_encode(key)))
+                                .copy_source_range(&header)
+                                .send()
+                                .await
+                                .map_err(|e| {
+                                    Fail::sdk(
+                                        &e,
+                                        SideId::Dest,
+                                        "s3:PutObject",
+                                        &format!("copying part {n}"),
+                                    )
+                                })?;
+                            let r = out.copy_part_result();
+                            Ok(Part {
+                                n,
+                                len,
+                                etag: r.and_then(|r| r.e_tag()).map(str::to_owned),
+                                sum: r.and_then(|r| {
+                                    part_sum(
+                                        alg,
+                                        r.checksum_crc32(),
+                                        r.checksum_crc32_c(),
+                                        r.checksum_crc64_nvme(),
+                                    )
+                                }),
+                            })
+                        }
+                        _ => {
+                            let got = s3
+                                .src
+                                .s3
+                                .get_object()
+                                .bucket(s3.src_bucket)
+                                .key(key)
+                                .range(&header)
+                                .send()
+                                .await
+                                .map_err(|e| {
+                                    Fail::sdk(
+                                        &e,
+                                        SideId::Source,
+                                        "s3:GetObject",
+                                        &format!("reading part {n}"),
+                                    )
+                                })?;
+                            let out = s3
+                                .dst
+                                .s3
+                                .upload_part()
+                                .bucket(s3.dst_bucket)
+                                .key(dkey)
+                                .upload_id(upload_id)
+                                .part_number(n)
+                                .set_content_length(got.content_length())
+                                .checksum_algorithm(alg.sdk())
+                                .body(got.body)
+                                .send()
+                                .await
+                                .map_err(|e| {
+                                    Fail::sdk(
+                                        &e,
+                                        SideId::Dest,
+                                        "s3:PutObject",
+                                        &format!("writing part {n}"),
+                                    )
+                                })?;
+                            Ok(Part {
+                                n,
+                                len,
+                                etag: out.e_tag().map(str::to_owned),
+                                sum: part_sum(
+                                    alg,
+                                    out.checksum_crc32(),
+                                    out.checksum_crc32_c(),
+                                    out.checksum_crc64_nvme(),
+                                ),
+                            })
+                        }
+                    }
+                })
+                .await
+            })
+            .buffered(self.opts.part_concurrency.max(1))
+            .try_collect::<Vec<Part>>()
+            .await;
+        let source_value = source_sum.map(|(_, v)| v);
+        upload.finish(self, parts, source_value).await
+    }
+
+    async fn upload(
+        &self,
+        side: &Side,
+        bucket: &str,
+        file: &Path,
+        dkey: &str,
+        size: u64,
+        plan: PartPlan,
+    ) -> Result<Verified, Fail> {
+        let alg = Algorithm::Crc64Nvme;
+        match plan {
+            PartPlan::Single => {
+                let body = self.read_range(file, 0, size).await?;
+                let sum = alg.encode(alg.checksum(&body.1));
+                let out = self
+                    .retry(|| async {
+                        side.s3
+                            .put_object()
+                            .bucket(bucket)
+                            .key(dkey)
+                            .content_length(i64::try_from(size).unwrap_or(i64::MAX))
+                            .set_content_type(guess_content_type(file))
+                            .set_acl(self.opts.acl.clone())
+                            .set_storage_class(self.opts.storage_class.clone())
+                            .set_server_side_encryption(self.opts.sse.clone())
+                            .set_ssekms_key_id(self.opts.sse_kms_key_id.clone())
+                            .checksum_crc64_nvme(&sum)
+                            .body(ByteStream::from(body.1.clone()))
+                            .send()
+                            .await
+                            .map_err(|e| Fail::sdk(&e, SideId::Dest, "s3:PutObject", "uploading"))
+                    })
+                    .await?;
+                confirm(Some(&sum), out.checksum_crc64_nvme(), None, None, true)
+            }
+            plan => {
+                let upload_id = self
+                    .retry(|| async {
+                        side.s3
+                            .create_multipart_upload()
+                            .bucket(bucket)
+                            .key(dkey)
+                            .set_content_type(guess_content_type(file))
+                            .set_acl(self.opts.acl.clone())
+                            .set_storage_class(self.opts.storage_class.clone())
+                            .set_server_side_encryption(self.opts.sse.clone())
+                            .set_ssekms_key_id(self.opts.sse_kms_key_id.clone())
+                            .checksum_algorithm(alg.sdk())
+                            .checksum_type(ChecksumType::FullObject)
+                            .send()
+                            .await
+                            .map_err(|e| {
+                                Fail::sdk(
+                                    &e,
+                                    SideId::Dest,
+                                    "s3:PutObject",
+                                    "starting the multipart upload",
+                                )
+                            })
+                            .map(|o| o.upload_id().unwrap_or_default().to_owned())
+                    })
+                    .await?;
+                let upload = Upload {
+                    side,
+                    bucket,
+                    key: dkey,
+                    id: &upload_id,
+                    alg,
+                };
+                let parts = stream::iter(0..plan.count())
+                    .map(|i| {
+                        let upload_id = &upload_id;
+                        async move {
+                            let range = plan
+                                .range(i)
+                                .ok_or_else(|| Fail::fatal("part out of range"))?;
+                            let n =
+                                i32::try_from(i + 1).map_err(|_| Fail::fatal("too many parts"))?;
+                            let len = range.end - range.start;
+                            let (_permit, data) = self.read_range(file, range.start, len).await?;
+                            let crc = alg.checksum(&data);
+                            let sum = alg.encode(crc);
+                            let out = self
+                                .retry(|| async {
+                                    side.s3
+                                        .upload_part()
+                                        .bucket(bucket)
+                                        .key(dkey)
+                                        .upload_id(upload_id)
+                                        .part_number(n)
+                                        .content_length(i64::try_from(len).unwrap_or(i64::MAX))
+                                        .checksum_crc64_nvme(&sum)
+                                        .body(ByteStream::from(data.clone()))
+                                        .send()
+                                        .await
+                                        .map_err(|e| {
+                                            Fail::sdk(
+                                                &e,
+                                                SideId::Dest,
+                                                "s3:PutObject",
+                                                &format!("uploading part {n}"),
+                                            )
+                                        })
+                                })
+                                .await?;
+                            Ok(Part {
+                                n,
+                                len,
+                                etag: out.e_tag().map(str::to_owned),
+                                sum: Some(crc),
+                            })
+                        }
+                    })
+                    .buffered(self.opts.part_concurrency.max(1))
+                    .try_collect::<Vec<Part>>()
+                    .await;
+                // The file's own checksum (combined from the parts read) is the source's.
+                let expected = parts.as_ref().ok().map(|ps| {
+                    let mut r = Running::new(alg);
+                    for p in ps {
+                        r.append(p.sum.unwrap_or(0), p.len);
+                    }
+                    r.encoded()
+                });
+                upload.finish(self, parts, expected).await
             }
         }
-        .map_err(|e| format!("reading the source's metadata: {}", describe(&e)))?;
-        let reader = match self.path {
-            DataPath::ServerSide => &self.dst.0.s3,
-            DataPath::Stream => &self.src.0.s3,
-        };
-        let tagging = self.tagging_with(reader, key).await?;
-        let created = self
-            .dst
-            .0
-            .s3
-            .create_multipart_upload()
-            .bucket(&self.dst_bucket)
-            .key(dkey)
-            .set_content_type(head.content_type().map(str::to_owned))
-            .set_content_encoding(head.content_encoding().map(str::to_owned))
-            .set_content_disposition(head.content_disposition().map(str::to_owned))
-            .set_cache_control(head.cache_control().map(str::to_owned))
-            .set_metadata(head.metadata().cloned())
-            .set_tagging(tagging)
-            .set_acl(self.opts.acl.clone())
-            .checksum_algorithm(ChecksumAlgorithm::Crc64Nvme)
-            .checksum_type(aws_sdk_s3::types::ChecksumType::FullObject)
-            .send()
+    }
+
+    /// Reads `len` bytes at `offset` of a file, holding that much of the memory budget.
+    async fn read_range(
+        &self,
+        file: &Path,
+        offset: u64,
+        len: u64,
+    ) -> Result<(tokio::sync::OwnedSemaphorePermit, Bytes), Fail> {
+        let units = u32::try_from(len.div_ceil(1024).max(1))
+            .unwrap_or(u32::MAX)
+            .min(self.budget_units);
+        let permit = self
+            .budget
+            .clone()
+            .acquire_many_owned(units)
             .await
-            .map_err(|e| {
-                self.acl_hint(&format!("starting the multipart upload: {}", describe(&e)))
-            })?;
-        let upload_id = created.upload_id().unwrap_or_default().to_owned();
-        let result = self.upload_parts(key, dkey, &upload_id, plan).await;
+            .map_err(|_| Fail::fatal("the job is stopping"))?;
+        let path = file.to_path_buf();
+        let data = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+            use std::os::unix::fs::FileExt;
+            let f = std::fs::File::open(&path)?;
+            let mut buf = vec![0u8; usize::try_from(len).unwrap_or(usize::MAX)];
+            f.read_exact_at(&mut buf, offset)?;
+            Ok(buf)
+        })
+        .await
+        .map_err(|e| Fail::fatal(format!("reading `{}`: {e}", file.display())))?
+        .map_err(|e| Fail::fatal(format!("reading `{}`: {e}", file.display())))?;
+        Ok((permit, Bytes::from(data)))
+    }
+
+    async fn download(
+        &self,
+        side: &Side,
+        bucket: &str,
+        key: &str,
+        target: &Path,
+        entry: &Entry,
+        plan: PartPlan,
+    ) -> Result<Verified, Fail> {
+        let dir = target.parent().unwrap_or(Path::new("."));
+        let name = target
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("object");
+        let partial = dir.join(format!(
+            "{PARTIAL_MARK}{:016x}-{name}",
+            rand::random::<u64>()
+        ));
+        let result = self
+            .download_to(side, bucket, key, dir, &partial, entry, plan)
+            .await;
         match result {
-            Ok(parts) => {
-                let done = self
-                    .dst
-                    .0
-                    .s3
-                    .complete_multipart_upload()
-                    .bucket(&self.dst_bucket)
-                    .key(dkey)
-                    .upload_id(&upload_id)
-                    .multipart_upload(
-                        CompletedMultipartUpload::builder()
-                            .set_parts(Some(parts))
-                            .build(),
-                    )
-                    .send()
-                    .await;
-                if let Err(e) = done {
-                    self.abort(dkey, &upload_id).await;
-                    return Err(format!("completing the multipart upload: {}", describe(&e)));
-                }
-                Ok(())
+            Ok(v) => {
+                let modified = std::time::UNIX_EPOCH
+                    + Duration::from_secs(u64::try_from(entry.modified).unwrap_or(0));
+                let finish = || -> std::io::Result<()> {
+                    let f = std::fs::OpenOptions::new().write(true).open(&partial)?;
+                    f.set_modified(modified)?;
+                    f.sync_all()?;
+                    std::fs::rename(&partial, target)
+                };
+                finish().map_err(|e| {
+                    let _ = std::fs::remove_file(&partial);
+                    Fail::fatal(format!("writing `{}`: {e}", target.display()))
+                })?;
+                Ok(v)
             }
             Err(e) => {
-                self.abort(dkey, &upload_id).await;
+                let _ = std::fs::remove_file(&partial);
                 Err(e)
             }
         }
     }
 
-    async fn abort(&self, dkey: &str, upload_id: &str) {
-        let _ = self
-            .dst
-            .0
+    #[allow(clippy::too_many_arguments)]
+    async fn download_to(
+        &self,
+        side: &Side,
+        bucket: &str,
+        key: &str,
+        dir: &Path,
+        partial: &Path,
+        entry: &Entry,
+        plan: PartPlan,
+    ) -> Result<Verified, Fail> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Fail::fatal(format!("creating `{}`: {e}", dir.display())))?;
+        let file = std::fs::File::create(partial)
+            .map_err(|e| Fail::fatal(format!("creating `{}`: {e}", partial.display())))?;
+        file.set_len(entry.size)
+            .map_err(|e| Fail::fatal(format!("sizing `{}`: {e}", partial.display())))?;
+        let file = Arc::new(file);
+        let ranges: Vec<(u64, u64)> = match plan {
+            PartPlan::Single => vec![(0, entry.size)],
+            p => (0..p.count())
+                .filter_map(|i| p.range(i))
+                .map(|r| (r.start, r.end - r.start))
+                .collect(),
+        };
+        let whole = ranges.len() == 1;
+        // The source's full-object checksum, when it has one, is what the file must match.
+        let head = side
             .s3
-            .abort_multipart_upload()
-            .bucket(&self.dst_bucket)
-            .key(dkey)
-            .upload_id(upload_id)
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .checksum_mode(ChecksumMode::Enabled)
             .send()
-            .await;
+            .await
+            .map_err(|e| Fail::sdk(&e, SideId::Source, "s3:GetObject", "reading the source"))?;
+        let source_sum = full_object_checksum(
+            head.checksum_type(),
+            head.checksum_crc32(),
+            head.checksum_crc32_c(),
+            head.checksum_crc64_nvme(),
+        );
+        let alg = source_sum
+            .as_ref()
+            .map(|(a, _)| *a)
+            .unwrap_or(Algorithm::Crc64Nvme);
+        let etag = head.e_tag().unwrap_or_default().to_owned();
+        let etag = etag.as_str();
+        let sums = stream::iter(ranges)
+            .map(|(offset, len)| {
+                let file = file.clone();
+                async move {
+                    self.retry(|| {
+                        let file = file.clone();
+                        async move {
+                            let mut req =
+                                side.s3.get_object().bucket(bucket).key(key).if_match(etag);
+                            if whole {
+                                req = req.checksum_mode(ChecksumMode::Enabled);
+                            } else {
+                                req = req.range(format!("bytes={}-{}", offset, offset + len - 1));
+                            }
+                            let got = req.send().await.map_err(|e| {
+                                Fail::sdk(&e, SideId::Source, "s3:GetObject", "reading the source")
+                            })?;
+                            let mut body = got.body;
+                            let mut running = Running::new(alg);
+                            let mut at = offset;
+                            while let Some(chunk) = body.try_next().await.map_err(|e| Fail {
+                                class: Class::Transient,
+                                message: format!("reading the source: {e}"),
+                                action: "s3:GetObject",
+                                side: SideId::Source,
+                            })? {
+                                running.update(&chunk);
+                                let f = file.clone();
+                                let pos = at;
+                                at += chunk.len() as u64;
+                                tokio::task::spawn_blocking(move || {
+                                    use std::os::unix::fs::FileExt;
+                                    f.write_all_at(&chunk, pos)
+                                })
+                                .await
+                                .map_err(|e| Fail::fatal(format!("writing: {e}")))?
+                                .map_err(|e| Fail::fatal(format!("writing: {e}")))?;
+                            }
+                            if at != offset + len {
+                                return Err(Fail {
+                                    class: Class::Transient,
+                                    message: format!(
+                                        "the source sent {} bytes of {len}",
+                                        at - offset
+                                    ),
+                                    action: "s3:GetObject",
+                                    side: SideId::Source,
+                                });
+                            }
+                            Ok((running.value(), len))
+                        }
+                    })
+                    .await
+                }
+            })
+            .buffered(self.opts.part_concurrency.max(1))
+            .try_collect::<Vec<(u64, u64)>>()
+            .await?;
+        let mut whole_sum = Running::new(alg);
+        for (crc, len) in sums {
+            whole_sum.append(crc, len);
+        }
+        match source_sum {
+            Some((_, v)) if v == whole_sum.encoded() => Ok(Verified::Checksum),
+            Some((a, v)) => Err(Fail::fatal(format!(
+                "the downloaded bytes' {} {} differ from the source's {v}",
+                a.name(),
+                whole_sum.encoded()
+            ))),
+            None => Ok(Verified::Sent),
+        }
+    }
+}
+
+/// Both S3 sides of an S3-to-S3 job.
+struct S3Pair<'a> {
+    src: &'a Side,
+    src_bucket: &'a str,
+    dst: &'a Side,
+    dst_bucket: &'a str,
+}
+
+/// A finished part.
+struct Part {
+    n: i32,
+    len: u64,
+    etag: Option<String>,
+    sum: Option<u64>,
+}
+
+/// A multipart upload in progress; `finish` completes it (or aborts it on any failure).
+struct Upload<'a> {
+    side: &'a Side,
+    bucket: &'a str,
+    key: &'a str,
+    id: &'a str,
+    alg: Algorithm,
+}
+
+impl Upload<'_> {
+    /// Completes the upload with its parts and confirms the stored full-object checksum
+    /// against `expected` (the source's), or against the parts' combination. Aborts on any
+    /// failure, so no incomplete upload is left behind.
+    async fn finish(
+        &self,
+        job: &Job,
+        parts: Result<Vec<Part>, Fail>,
+        expected: Option<String>,
+    ) -> Result<Verified, Fail> {
+        let result = self.complete(job, parts, expected).await;
+        if result.is_err() {
+            let _ = job
+                .retry(|| async {
+                    self.side
+                        .s3
+                        .abort_multipart_upload()
+                        .bucket(self.bucket)
+                        .key(self.key)
+                        .upload_id(self.id)
+                        .send()
+                        .await
+                        .map_err(|e| {
+                            Fail::sdk(&e, SideId::Dest, "s3:AbortMultipartUpload", "aborting")
+                        })
+                })
+                .await;
+        }
+        result
     }
 
-    async fn upload_parts(
+    async fn complete(
         &self,
-        key: &str,
-        dkey: &str,
-        upload_id: &str,
-        plan: PartPlan,
-    ) -> Result<Vec<CompletedPart>, String> {
-        let mut parts: Vec<CompletedPart> = stream::iter(0..plan.count())
-            .map(|i| async move {
-                let range = plan
-                    .range(i)
-                    .ok_or_else(|| "part out of range".to_owned())?;
-                let n = i32::try_from(i + 1).map_err(|_| "too many parts".to_owned())?;
-                let header = format!("bytes={}-{}", range.start, range.end.saturating_sub(1));
-                let (etag, crc) = match self.path {
-                    DataPath::ServerSide => {
-                        let out = self
-                            .dst
-                            .0
-                            .s3
-                            .upload_part_copy()
-                            .bucket(&self.dst_bucket)
-                            .key(dkey)
-                            .upload_id(upload_id)
-                            .part_number(n)
-                            .copy_source(format!("{}/{}", self.src_bucket, url_encode(key)))
-                            .copy_source_range(header)
-                            .send()
-                            .await
-                            .map_err(|e| format!("copying part {n}: {}", describe(&e)))?;
-                        let r = out.copy_part_result();
-                        (
-                            r.and_then(|r| r.e_tag()).map(str::to_owned),
-                            r.and_then(|r| r.checksum_crc64_nvme()).map(str::to_owned),
-                        )
-                    }
-                    DataPath::Stream => {
-                        let got = self
-                            .src
-                            .0
-                            .s3
-                            .get_object()
-                            .bucket(&self.src_bucket)
-                            .key(key)
-                            .range(header)
-                            .send()
-                            .await
-                            .map_err(|e| format!("reading part {n}: {}", describe(&e)))?;
-                        let out = self
-                            .dst
-                            .0
-                            .s3
-                            .upload_part()
-                            .bucket(&self.dst_bucket)
-                            .key(dkey)
-                            .upload_id(upload_id)
-                            .part_number(n)
-                            .set_content_length(got.content_length())
-                            .checksum_algorithm(ChecksumAlgorithm::Crc64Nvme)
-                            .body(got.body)
-                            .send()
-                            .await
-                            .map_err(|e| format!("writing part {n}: {}", describe(&e)))?;
-                        (
-                            out.e_tag().map(str::to_owned),
-                            out.checksum_crc64_nvme().map(str::to_owned),
-                        )
-                    }
-                };
-                Ok::<_, String>(
-                    CompletedPart::builder()
-                        .part_number(n)
-                        .set_e_tag(etag)
-                        .set_checksum_crc64_nvme(crc)
-                        .build(),
-                )
+        job: &Job,
+        parts: Result<Vec<Part>, Fail>,
+        expected: Option<String>,
+    ) -> Result<Verified, Fail> {
+        let mut parts = parts?;
+        parts.sort_by_key(|p| p.n);
+        let combined = parts.iter().all(|p| p.sum.is_some()).then(|| {
+            let mut r = Running::new(self.alg);
+            for p in &parts {
+                r.append(p.sum.unwrap_or(0), p.len);
+            }
+            r.encoded()
+        });
+        let completed: Vec<CompletedPart> = parts
+            .iter()
+            .map(|p| {
+                let sum = p.sum.map(|s| self.alg.encode(s));
+                let b = CompletedPart::builder()
+                    .part_number(p.n)
+                    .set_e_tag(p.etag.clone());
+                match self.alg {
+                    Algorithm::Crc32 => b.set_checksum_crc32(sum),
+                    Algorithm::Crc32c => b.set_checksum_crc32_c(sum),
+                    Algorithm::Crc64Nvme => b.set_checksum_crc64_nvme(sum),
+                }
+                .build()
             })
-            .buffer_unordered(self.opts.part_concurrency.max(1))
-            .try_collect()
+            .collect();
+        let whole = expected.clone().or(combined.clone());
+        let out = job
+            .retry(|| async {
+                let req = self
+                    .side
+                    .s3
+                    .complete_multipart_upload()
+                    .bucket(self.bucket)
+                    .key(self.key)
+                    .upload_id(self.id)
+                    .checksum_type(ChecksumType::FullObject)
+                    .multipart_upload(
+                        CompletedMultipartUpload::builder()
+                            .set_parts(Some(completed.clone()))
+                            .build(),
+                    );
+                let req = match self.alg {
+                    Algorithm::Crc32 => req.set_checksum_crc32(whole.clone()),
+                    Algorithm::Crc32c => req.set_checksum_crc32_c(whole.clone()),
+                    Algorithm::Crc64Nvme => req.set_checksum_crc64_nvme(whole.clone()),
+                };
+                req.send().await.map_err(|e| {
+                    Fail::sdk(
+                        &e,
+                        SideId::Dest,
+                        "s3:PutObject",
+                        "completing the multipart upload",
+                    )
+                })
+            })
             .await?;
-        parts.sort_by_key(|p| p.part_number());
-        Ok(parts)
+        let stored = match self.alg {
+            Algorithm::Crc32 => out.checksum_crc32(),
+            Algorithm::Crc32c => out.checksum_crc32_c(),
+            Algorithm::Crc64Nvme => out.checksum_crc64_nvme(),
+        };
+        match (expected, combined, stored) {
+            (Some(e), _, Some(s)) if e == s => Ok(Verified::Checksum),
+            (Some(e), _, Some(s)) => Err(Fail::fatal(format!(
+                "the copy's {} {s} differs from the source's {e}",
+                self.alg.name()
+            ))),
+            (None, Some(c), Some(s)) if c == s => Ok(Verified::Sent),
+            (None, Some(c), Some(s)) => Err(Fail::fatal(format!(
+                "the copy's {} {s} differs from its parts' {c}",
+                self.alg.name()
+            ))),
+            _ => Err(Fail::fatal(format!(
+                "the destination did not confirm a {} checksum for the upload",
+                self.alg.name()
+            ))),
+        }
     }
+}
+
+/// The object's full-object CRC checksum, when it has one.
+fn full_object_checksum(
+    kind: Option<&ChecksumType>,
+    crc32: Option<&str>,
+    crc32c: Option<&str>,
+    crc64: Option<&str>,
+) -> Option<(Algorithm, String)> {
+    if kind.is_some_and(|k| *k != ChecksumType::FullObject) {
+        return None;
+    }
+    // Multipart composite checksums end in `-N`; those are not full-object values.
+    let pick = |v: Option<&str>| v.filter(|s| !s.contains('-')).map(str::to_owned);
+    pick(crc64)
+        .map(|v| (Algorithm::Crc64Nvme, v))
+        .or_else(|| pick(crc32c).map(|v| (Algorithm::Crc32c, v)))
+        .or_else(|| pick(crc32).map(|v| (Algorithm::Crc32, v)))
+}
+
+fn part_sum(
+    alg: Algorithm,
+    crc32: Option<&str>,
+    crc32c: Option<&str>,
+    crc64: Option<&str>,
+) -> Option<u64> {
+    let v = match alg {
+        Algorithm::Crc32 => crc32,
+        Algorithm::Crc32c => crc32c,
+        Algorithm::Crc64Nvme => crc64,
+    }?;
+    alg.decode(v)
+}
+
+/// Confirms a single-request write: the stored checksum against the source's, else the ETag
+/// against the source's (MD5 of the body when neither is multipart nor KMS-encrypted).
+fn confirm(
+    source: Option<&str>,
+    stored: Option<&str>,
+    src_etag: Option<&str>,
+    etag: Option<&str>,
+    kms: bool,
+) -> Result<Verified, Fail> {
+    match (source, stored) {
+        (Some(a), Some(b)) if a == b => return Ok(Verified::Checksum),
+        (Some(a), Some(b)) => {
+            return Err(Fail::fatal(format!(
+                "the copy's checksum {b} differs from the source's {a}"
+            )))
+        }
+        _ => {}
+    }
+    match (src_etag, etag) {
+        (Some(a), Some(b)) if !a.contains('-') && !kms => {
+            if a == b {
+                Ok(Verified::Etag)
+            } else {
+                Err(Fail::fatal(format!(
+                    "the copy's ETag {b} differs from the source's {a}"
+                )))
+            }
+        }
+        _ if stored.is_some() => Ok(Verified::Sent),
+        _ => Err(Fail::fatal(
+            "the destination confirmed neither a checksum nor an ETag for the write",
+        )),
+    }
+}
+
+fn action_key(a: &Action) -> &str {
+    match a {
+        Action::Copy { entry, .. } | Action::Check { entry, .. } => &entry.key,
+        Action::Skip { key, .. } | Action::Delete { key } => key,
+    }
+}
+
+/// A content type for common file extensions (as `aws s3 cp` guesses one).
+fn guess_content_type(path: &Path) -> Option<String> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    let t = match ext.as_str() {
+        "txt" | "log" => "text/plain",
+        "csv" => "text/csv",
+        "html" | "htm" => "text/html",
+        "json" => "application/json",
+        "xml" => "application/xml",
+        "gz" => "application/gzip",
+        "zip" => "application/zip",
+        "parquet" => "application/vnd.apache.parquet",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "pdf" => "application/pdf",
+        _ => return None,
+    };
+    Some(t.to_owned())
 }
 
 /// Percent-encodes a key for `x-amz-copy-source` (keeping `/`).
@@ -660,4 +2237,56 @@ fn url_encode(s: &str) -> String {
         .remove(b'~')
         .remove(b'/');
     percent_encoding::utf8_percent_encode(s, SET).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confirmation_prefers_checksums_then_etags() {
+        assert_eq!(
+            confirm(Some("a"), Some("a"), None, None, false).unwrap(),
+            Verified::Checksum
+        );
+        assert!(confirm(Some("a"), Some("b"), Some("e"), Some("e"), false).is_err());
+        assert_eq!(
+            confirm(None, Some("x"), Some("e"), Some("e"), false).unwrap(),
+            Verified::Etag
+        );
+        assert!(confirm(None, Some("x"), Some("e"), Some("f"), false).is_err());
+        // Multipart or KMS ETags are not MD5s: the stored checksum of what was sent counts.
+        assert_eq!(
+            confirm(None, Some("x"), Some("e-2"), Some("f"), false).unwrap(),
+            Verified::Sent
+        );
+        assert_eq!(
+            confirm(None, Some("x"), Some("e"), Some("f"), true).unwrap(),
+            Verified::Sent
+        );
+        assert!(confirm(None, None, None, None, false).is_err());
+    }
+
+    #[test]
+    fn composite_checksums_are_not_full_object_values() {
+        assert_eq!(
+            full_object_checksum(Some(&ChecksumType::Composite), Some("AAAAAA=="), None, None),
+            None
+        );
+        assert_eq!(
+            full_object_checksum(None, Some("AAAAAA==-3"), None, None),
+            None
+        );
+        assert_eq!(
+            full_object_checksum(Some(&ChecksumType::FullObject), None, None, Some("x")),
+            Some((Algorithm::Crc64Nvme, "x".to_owned()))
+        );
+    }
+
+    #[test]
+    fn backoff_is_bounded() {
+        for a in 0..20 {
+            assert!(backoff(a) <= Duration::from_millis(5_000));
+        }
+    }
 }

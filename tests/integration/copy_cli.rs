@@ -7,31 +7,37 @@ use ferry::emu::{Options, World};
 
 use crate::support::*;
 
-const SRC: &str = "ferry-source";
-const DST: &str = "ferry-dest";
+pub const SRC: &str = "ferry-source";
+pub const DST: &str = "ferry-dest";
 
 /// A temp dir with an AWS config and credentials file holding profiles `a` and `b` (the
 /// `copier` users of accounts A and B).
-fn profiles(tag: &str) -> PathBuf {
+pub fn profiles(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("ferry-copy-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         dir.join("credentials"),
         "[a]\naws_access_key_id = AKIACOPYACOPIER00001\naws_secret_access_key = copySecretOfAccountACopier00000000000001\n\
-         [b]\naws_access_key_id = AKIACOPYBCOPIER00001\naws_secret_access_key = copySecretOfAccountBCopier00000000000001\n",
+         [b]\naws_access_key_id = AKIACOPYBCOPIER00001\naws_secret_access_key = copySecretOfAccountBCopier00000000000001\n\
+         [broot]\naws_access_key_id = AKIAFERRYROOTB000002\naws_secret_access_key = ferryRootSecretKeyOfAccountB000000000002\n",
     )
     .unwrap();
     std::fs::write(
         dir.join("config"),
-        "[profile a]\nregion = us-east-1\n[profile b]\nregion = us-east-1\n",
+        "[profile a]\nregion = us-east-1\n[profile b]\nregion = us-east-1\n[profile broot]\nregion = us-east-1\n",
     )
     .unwrap();
     dir
 }
 
 fn ferry_copy(dir: &Path, endpoint: &str, args: &[&str]) -> std::process::Output {
+    ferry(dir, endpoint, "copy", args)
+}
+
+/// Runs `ferry CMD ARGS` with the profiles in `dir` and both endpoints set to `endpoint`.
+pub fn ferry(dir: &Path, endpoint: &str, command: &str, args: &[&str]) -> std::process::Output {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ferry"));
-    cmd.arg("copy")
+    cmd.arg(command)
         .args(args)
         .args([
             "--source-endpoint",
@@ -50,7 +56,7 @@ fn ferry_copy(dir: &Path, endpoint: &str, args: &[&str]) -> std::process::Output
     cmd.output().unwrap()
 }
 
-async fn world(min_part: u64) -> Emu {
+pub async fn world(min_part: u64) -> Emu {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/copy-cross-account.toml");
     let world = World::load(&path).unwrap();
     Emu::start(
@@ -63,7 +69,7 @@ async fn world(min_part: u64) -> Emu {
     .await
 }
 
-async fn fill(emu: &Emu, objects: &[(&str, Vec<u8>)]) {
+pub async fn fill(emu: &Emu, objects: &[(&str, Vec<u8>)]) {
     let a = emu.s3(&Key::root("A"));
     for (k, body) in objects {
         a.put_object()
@@ -195,9 +201,13 @@ async fn streams_between_two_roles_when_the_destination_cannot_read_the_source()
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let report = summary(&stdout);
     assert_eq!(report["data_path"], "stream");
     assert_eq!(report["copied"], 3);
+    assert_eq!(
+        report["verified_by_checksum"], 3,
+        "every object matches the source's checksum: {report}"
+    );
     assert_eq!(
         report["destination_identity"]["arn"]
             .as_str()
@@ -254,8 +264,14 @@ async fn copies_server_side_when_the_destination_identity_can_read_the_source() 
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let report = summary(&stdout);
     assert_eq!(report["data_path"], "server-side");
+    assert_eq!(report["copied"], 3);
+    assert_eq!(report["verified_by_etag"], 2, "{report}");
+    assert_eq!(
+        report["verified_by_checksum"], 1,
+        "the multipart copy matches the source's full-object CRC32: {report}"
+    );
     let expected: Vec<_> = objects
         .into_iter()
         .filter(|(k, _)| k.starts_with("data/"))
@@ -375,6 +391,17 @@ async fn a_destination_policy_requiring_bucket_owner_full_control_rejects_acl_no
     .await
     .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("AccessDenied"), "{stderr}");
+    assert!(stderr.contains("s3:PutObject"), "{stderr}");
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+}
+
+/// The last line of `--json` output: the summary.
+pub fn summary(stdout: &str) -> serde_json::Value {
+    let last = stdout.lines().last().unwrap_or_default();
+    let v: serde_json::Value =
+        serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(v["event"], "summary", "{stdout}");
+    v
 }

@@ -4,6 +4,7 @@
 
 mod cli_walkthroughs;
 mod copy_cli;
+mod copy_sync;
 mod emu_basics;
 mod emu_iam;
 mod emu_multipart;

@@ -1,0 +1,170 @@
+//! Listings as streams of [`Entry`] in S3's key order (UTF-8 byte order), keys relative to
+//! the listed root: S3 prefixes page by page (never more than a page and a channel's worth in
+//! memory), local folders walked and sorted.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use super::engine::describe;
+use super::filter::Filter;
+use super::plan::Entry;
+
+/// Entries in flight between a lister and the planner.
+const CHANNEL: usize = 2048;
+
+/// Maps a listed key (full) to the key relative to the job's root; `None` skips it.
+pub type KeyMap = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// `root` stripped from the front of every key.
+pub fn under(root: &str) -> KeyMap {
+    let root = root.to_owned();
+    Arc::new(move |k: &str| k.strip_prefix(root.as_str()).map(str::to_owned))
+}
+
+/// One listed S3 object as an entry keyed by `rel`.
+pub fn s3_entry(rel: String, o: &aws_sdk_s3::types::Object) -> Entry {
+    let full = o
+        .checksum_type()
+        .is_some_and(|t| *t == aws_sdk_s3::types::ChecksumType::FullObject);
+    Entry {
+        key: rel,
+        size: u64::try_from(o.size().unwrap_or(0)).unwrap_or(0),
+        etag: o.e_tag().map(|e| e.trim_matches('"').to_owned()),
+        modified: o.last_modified().map(|t| t.secs()).unwrap_or(0),
+        checksum: None,
+        checksum_alg: if full {
+            o.checksum_algorithm()
+                .first()
+                .map(|a| a.as_str().to_owned())
+        } else {
+            None
+        },
+    }
+}
+
+/// Lists `s3://bucket/prefix` page by page into a channel. A failed page ends the listing
+/// with an `Err` item (after any retries the SDK made).
+pub fn spawn_s3(
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    prefix: String,
+    map: KeyMap,
+    filter: Arc<Filter>,
+) -> mpsc::Receiver<Result<Entry, String>> {
+    let (tx, rx) = mpsc::channel(CHANNEL);
+    tokio::spawn(async move {
+        let mut pages = client
+            .list_objects_v2()
+            .bucket(&bucket)
+            .prefix(&prefix)
+            .max_keys(1000)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(p) => p,
+                Err(e) => {
+                    let _ = tx
+                        .send(Err(format!(
+                            "listing s3://{bucket}/{prefix} failed: {}",
+                            describe(&e)
+                        )))
+                        .await;
+                    return;
+                }
+            };
+            for o in page.contents() {
+                let Some(rel) = o.key().and_then(|k| map(k)) else {
+                    continue;
+                };
+                if rel.is_empty() || !filter.accepts(&rel) {
+                    continue;
+                }
+                if tx.send(Ok(s3_entry(rel, o))).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// Marks files this tool is still writing (downloads land under this name, then are renamed).
+pub const PARTIAL_MARK: &str = ".ferry-partial-";
+
+/// Lists a local folder (recursively, files only, symlinks to files followed) into a channel,
+/// sorted in byte order of the `/`-separated relative paths.
+pub fn spawn_local(root: PathBuf, filter: Arc<Filter>) -> mpsc::Receiver<Result<Entry, String>> {
+    let (tx, rx) = mpsc::channel(CHANNEL);
+    tokio::task::spawn_blocking(move || {
+        let items = match walk(&root, &filter) {
+            Ok(mut v) => {
+                v.sort_unstable_by(|a, b| a.key.as_bytes().cmp(b.key.as_bytes()));
+                v.into_iter().map(Ok).collect::<Vec<_>>()
+            }
+            Err(e) => vec![Err(e)],
+        };
+        for item in items {
+            if tx.blocking_send(item).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+fn walk(root: &Path, filter: &Filter) -> Result<Vec<Entry>, String> {
+    let mut out = Vec::new();
+    if !root.exists() {
+        return Ok(out);
+    }
+    let mut stack = vec![(root.to_path_buf(), String::new())];
+    while let Some((dir, rel_dir)) = stack.pop() {
+        let rd = std::fs::read_dir(&dir)
+            .map_err(|e| format!("cannot read the folder `{}`: {e}", dir.display()))?;
+        for item in rd {
+            let item =
+                item.map_err(|e| format!("cannot read the folder `{}`: {e}", dir.display()))?;
+            let name = item.file_name();
+            let Some(name) = name.to_str() else {
+                return Err(format!(
+                    "`{}`: file names must be UTF-8 to become S3 keys",
+                    item.path().display()
+                ));
+            };
+            if name.starts_with(PARTIAL_MARK) {
+                continue;
+            }
+            let path = item.path();
+            let meta = std::fs::metadata(&path)
+                .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+            let rel = format!("{rel_dir}{name}");
+            if meta.is_dir() {
+                stack.push((path, format!("{rel}/")));
+            } else if meta.is_file() && filter.accepts(&rel) {
+                out.push(local_entry(rel, &meta));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A local file as an entry.
+pub fn local_entry(rel: String, meta: &std::fs::Metadata) -> Entry {
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    Entry {
+        key: rel,
+        size: meta.len(),
+        etag: None,
+        modified,
+        checksum: None,
+        checksum_alg: None,
+    }
+}
