@@ -5,6 +5,7 @@
 #   bench/peers.sh a b                 # some of them
 #   QUICK=1 ROUNDS=1 bench/peers.sh    # smoke run: 500 x 16 KiB, 4 x 16 MiB, 2,000 for sync
 #   TOOLS="ferry rclone" bench/peers.sh b   # only some tools
+#   LOAD_BIN=target/release/deps/emulator_load-HASH bench/peers.sh ceiling   # skip its build
 #
 # Scenarios (issue 6; docs/BENCHMARKS.md "ferry against peers" has the results):
 #   a  one identity that reads the source and writes the destination (B's role dest-copier):
@@ -106,7 +107,7 @@ install_tools() {
 
 versions() {
     echo "ferry $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo +dirty)" \
-        "(sync: ${HAVE_FERRY_SYNC:+yes}${HAVE_FERRY_SYNC:-not built})"
+        "(sync: $([ -n "$HAVE_FERRY_SYNC" ] && echo yes || echo 'not built'))"
     echo "s5cmd $("$S5CMD" version)"
     echo "$("$AWS" --version 2>&1)"
     echo "$(rclone version | head -1)"
@@ -221,8 +222,9 @@ step() {
     return 0
 }
 
-# Disk round trip for the one-identity tools in (b) and (c).
-disk_dir() { DL_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ferry-peers-dl.XXXXXX"); echo "$DL_DIR"; }
+# Disk round trip for the one-identity tools in (b) and (c): sets DL_DIR in this shell (not in
+# a command substitution's subshell) so that run_tool removes it after the run.
+disk_dir() { DL_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ferry-peers-dl.XXXXXX"); }
 
 # The command(s) of TOOL in SCENARIO: a function per scenario, called inside timing.
 tool_a() { # one identity (both), server-side
@@ -259,7 +261,8 @@ tool_streamed() { # PREFIX OBJECTS_IN_FLIGHT PARTS_PER_OBJECT TOOL: two identiti
         --multipart-threshold "${PART_MIB}MiB" --multipart-chunksize "${PART_MIB}MiB" \
         --acl bucket-owner-full-control "$src" "$dst" ;;
     s5cmd)
-        dir=$(disk_dir)
+        disk_dir
+        dir=$DL_DIR
         step "$S5CMD" --endpoint-url "$EP" --profile src --numworkers "$CONC" cp \
             --concurrency "$parts" --part-size "$PART_MIB" "${src}*" "$dir/" &&
             step "$S5CMD" --endpoint-url "$EP" --profile dst --numworkers "$CONC" cp \
@@ -267,7 +270,8 @@ tool_streamed() { # PREFIX OBJECTS_IN_FLIGHT PARTS_PER_OBJECT TOOL: two identiti
                 "$dir/*" "$dst"
         ;;
     aws)
-        dir=$(disk_dir)
+        disk_dir
+        dir=$DL_DIR
         step "$AWS" --profile src --endpoint-url "$EP" s3 cp --recursive --only-show-errors "$src" "$dir/" &&
             step "$AWS" --profile dst --endpoint-url "$EP" s3 cp --recursive --only-show-errors \
                 --acl bucket-owner-full-control "$dir/" "$dst"
@@ -388,8 +392,10 @@ scenario_d() {
 }
 
 scenario_ceiling() {
-    echo "== cargo bench --bench emulator_load --no-run" >&2
-    LOAD_BIN=$(cargo bench --locked --bench emulator_load --no-run --message-format=json 2>/dev/null |
+    # LOAD_BIN: an emulator_load binary built before (its embedded emulator is not used here).
+    [ -z "${LOAD_BIN:-}" ] || [ -x "$LOAD_BIN" ] || die "LOAD_BIN=$LOAD_BIN is not executable"
+    [ -n "${LOAD_BIN:-}" ] || echo "== cargo bench --bench emulator_load --no-run" >&2
+    [ -n "${LOAD_BIN:-}" ] || LOAD_BIN=$(cargo bench --locked --bench emulator_load --no-run --message-format=json |
         python3 -c '
 import json, sys
 for line in sys.stdin:
