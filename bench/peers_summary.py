@@ -54,8 +54,20 @@ for sc in "abcd":
             if sc == "c":
                 met = met and med["ferry"][1] <= 256
                 extra = f", ferry peak RSS {med['ferry'][1]:.0f} MiB (target <= 256)"
-            print(f"ferry / fastest peer ({best}): **{ratio:.2f}x** (target >= {TARGET[sc]}x{extra}): "
-                  f"{'met' if met else 'not met'}\n")
+            print(f"ferry / fastest peer ({best}), medians: **{ratio:.2f}x** (target >= {TARGET[sc]}x{extra}): "
+                  f"{'met' if met else 'not met'}  ")
+            # The same ratio round by round (each round's fastest peer against ferry in that
+            # round): the figure least moved by load that comes and goes between rounds.
+            per = []
+            for rnd in sorted({r["round"] for r in runs}):
+                f = [r for r in runs if r["round"] == rnd and r["tool"] == "ferry" and r["ok"]]
+                p = [r for r in runs if r["round"] == rnd and r["tool"] != "ferry" and r["ok"]]
+                if f and p:
+                    q = min(p, key=lambda r: r["seconds"])
+                    per.append((q["seconds"] / f[0]["seconds"], q["tool"]))
+            if per:
+                print("round by round: " + ", ".join(f"{x:.2f}x ({t})" for x, t in per)
+                      + f"; median {statistics.median(x for x, _ in per):.2f}x\n")
         else:
             print(f"fastest peer: {best} ({peers[best][0]:.2f} s); ferry: pending\n")
 cp = os.path.join(out, "ceiling.jsonl")
