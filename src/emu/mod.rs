@@ -83,9 +83,11 @@ impl Faults {
                         ms.parse().map_err(|_| format!("`{v}` is not a duration"))?,
                     );
                 }
-                _ => return Err(format!(
+                _ => {
+                    return Err(format!(
                     "unknown fault `{k}` (expected slowdown, internal, drop, expired or latency)"
-                )),
+                ))
+                }
             }
         }
         Ok(f)
