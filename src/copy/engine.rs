@@ -383,6 +383,37 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(jitter.max(10))
 }
 
+/// Sends one request until it succeeds, as the job's own requests are retried: after
+/// `ExpiredToken` (or a HEAD's bare 400) with the side's credentials dropped, after SlowDown and
+/// transient errors with jittered back-off. For preflight requests and listing pages, which
+/// run outside a job's workers; the SDK error is returned as is for the caller to word.
+pub(crate) async fn with_retries<T, E, F, Fut>(side: &Side, mut f: F) -> Result<T, SdkError<E>>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E>>>,
+{
+    let (mut attempt, mut refreshed) = (0u32, 0u32);
+    loop {
+        let started = Instant::now();
+        let e = match f().await {
+            Ok(v) => return Ok(v),
+            Err(e) => e,
+        };
+        match Fail::sdk(&e, SideId::Source, "", "").class {
+            Class::Expired(_) if refreshed < 5 => {
+                refreshed += 1;
+                side.credentials.invalidate_if_older(started).await;
+            }
+            Class::SlowDown | Class::Transient if attempt < 8 => {
+                attempt += 1;
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+            _ => return Err(e),
+        }
+    }
+}
+
 struct Job {
     src: Source,
     dst: Dest,
@@ -469,7 +500,10 @@ pub async fn run(
     match &dst {
         Dest::S3 { client, bucket, .. } => {
             // It must exist; 403 is fine (an upload-only role may not list it).
-            if let Err(e) = client.0.s3.head_bucket().bucket(bucket).send().await {
+            let head = with_retries(&client.0, || {
+                client.0.s3.head_bucket().bucket(bucket).send()
+            });
+            if let Err(e) = head.await {
                 match e.raw_response().map(|r| r.status().as_u16()) {
                     Some(403) => {}
                     Some(404) => {
@@ -500,16 +534,17 @@ pub async fn run(
         },
     ) = (&opts.kind, &dst)
     {
-        if let Err(e) = client
-            .0
-            .s3
-            .list_objects_v2()
-            .bucket(bucket)
-            .prefix(prefix)
-            .max_keys(1)
-            .send()
-            .await
-        {
+        let list = with_retries(&client.0, || {
+            client
+                .0
+                .s3
+                .list_objects_v2()
+                .bucket(bucket)
+                .prefix(prefix)
+                .max_keys(1)
+                .send()
+        });
+        if let Err(e) = list.await {
             let id = dst_id.as_ref().map(|i| i.arn.clone()).unwrap_or_default();
             return Err(match code(&e) {
                 Some("AccessDenied") => CopyError::Permission {
@@ -537,27 +572,29 @@ pub async fn run(
             prefix,
         } => {
             let id = src_id.as_ref().map(|i| i.arn.clone()).unwrap_or_default();
-            let first = client
-                .0
-                .s3
-                .list_objects_v2()
-                .bucket(bucket)
-                .prefix(prefix)
-                .max_keys(1)
-                .send()
-                .await
-                .map_err(|e| match code(&e) {
-                    Some("NoSuchBucket") => {
-                        CopyError::Config(format!("source bucket `{bucket}` does not exist"))
-                    }
-                    Some("AccessDenied") => CopyError::Permission {
-                        identity: id.clone(),
-                        action: "s3:ListBucket",
-                        resource: format!("arn:aws:s3:::{bucket}"),
-                        message: describe(&e),
-                    },
-                    _ => CopyError::Config(format!("cannot list {source}: {}", describe(&e))),
-                })?;
+            let first = with_retries(&client.0, || {
+                client
+                    .0
+                    .s3
+                    .list_objects_v2()
+                    .bucket(bucket)
+                    .prefix(prefix)
+                    .max_keys(1)
+                    .send()
+            })
+            .await
+            .map_err(|e| match code(&e) {
+                Some("NoSuchBucket") => {
+                    CopyError::Config(format!("source bucket `{bucket}` does not exist"))
+                }
+                Some("AccessDenied") => CopyError::Permission {
+                    identity: id.clone(),
+                    action: "s3:ListBucket",
+                    resource: format!("arn:aws:s3:::{bucket}"),
+                    message: describe(&e),
+                },
+                _ => CopyError::Config(format!("cannot list {source}: {}", describe(&e))),
+            })?;
             let first_key = first
                 .contents()
                 .first()
@@ -609,7 +646,10 @@ pub async fn run(
             (Mode::Stream, _) => (DataPath::Stream, "--mode stream".to_owned()),
             (Mode::Auto, None) => (DataPath::Stream, "nothing to copy".to_owned()),
             (Mode::Auto, Some(key)) => {
-                match client.0.s3.head_object().bucket(bucket).key(key).send().await {
+                let probe = with_retries(&client.0, || {
+                    client.0.s3.head_object().bucket(bucket).key(key).send()
+                });
+                match probe.await {
                     Ok(_) => (
                         DataPath::ServerSide,
                         "the destination identity can read the source, so S3 copies server-side"
@@ -744,85 +784,78 @@ impl Job {
                 client,
                 bucket,
                 prefix,
-            } => {
-                let (list_prefix, map): (String, KeyMap) = if self.single {
-                    let key = prefix.clone();
-                    let root = self.src_root.clone();
-                    (
-                        prefix.clone(),
-                        Arc::new(move |k: &str| {
-                            (k == key)
-                                .then(|| k.strip_prefix(root.as_str()).unwrap_or(k).to_owned())
-                        }),
-                    )
-                } else {
-                    (self.src_root.clone(), listing::under(&self.src_root))
-                };
-                listing::spawn_s3(
-                    client.0.s3.clone(),
-                    bucket.clone(),
-                    list_prefix,
-                    map,
-                    self.opts.filter.clone(),
-                )
-            }
-            Source::Local(p) => {
-                if self.single {
-                    let (tx, rx) = mpsc::channel(1);
-                    let name = p
-                        .file_name()
-                        .and_then(|n| n.to_str())
-                        .map(str::to_owned)
-                        .unwrap_or_default();
-                    let entry = std::fs::metadata(p)
-                        .map(|m| listing::local_entry(name, &m))
-                        .map_err(|e| format!("cannot read `{}`: {e}", p.display()));
-                    let _ = tx.try_send(entry);
-                    rx
-                } else {
-                    listing::spawn_local(p.clone(), self.opts.filter.clone())
-                }
-            }
+            } => self.list_s3(
+                &client.0,
+                bucket,
+                &self.src_root,
+                self.single.then(|| prefix.clone()),
+            ),
+            Source::Local(p) if self.single => self.list_one_file(Ok(p.clone()), true),
+            Source::Local(p) => listing::spawn_local(p.clone(), self.opts.filter.clone()),
         }
     }
 
     /// The destination's listing for a sync, keyed like the source's.
     fn dst_listing(&self) -> mpsc::Receiver<Result<Entry, String>> {
         match &self.dst {
-            Dest::S3 { client, bucket, .. } => {
-                let (list_prefix, map): (String, KeyMap) = if self.single {
-                    let name = self.single_name();
-                    let dkey = self.dest_key(&name);
-                    (
-                        dkey.clone(),
-                        Arc::new(move |k: &str| (k == dkey).then(|| name.clone())),
-                    )
-                } else {
-                    let root = self.dst_root();
-                    (root.clone(), listing::under(&root))
-                };
-                listing::spawn_s3(
-                    client.0.s3.clone(),
-                    bucket.clone(),
-                    list_prefix,
-                    map,
-                    self.opts.filter.clone(),
+            Dest::S3 { client, bucket, .. } => self.list_s3(
+                &client.0,
+                bucket,
+                &self.dst_root(),
+                self.single.then(|| self.dest_key(&self.single_name())),
+            ),
+            Dest::Local(_) if self.single => {
+                self.list_one_file(self.local_target(&self.single_name()), false)
+            }
+            Dest::Local(p) => listing::spawn_local(p.clone(), self.opts.filter.clone()),
+        }
+    }
+
+    /// The keys under `root` (relative to it), or for one object only `key`, named as the
+    /// source names it.
+    fn list_s3(
+        &self,
+        side: &Side,
+        bucket: &str,
+        root: &str,
+        one_key: Option<String>,
+    ) -> mpsc::Receiver<Result<Entry, String>> {
+        let (prefix, map): (String, KeyMap) = match one_key {
+            Some(key) => {
+                let name = self.single_name();
+                (
+                    key.clone(),
+                    Arc::new(move |k: &str| (k == key).then(|| name.clone())),
                 )
             }
-            Dest::Local(p) => {
-                if self.single {
-                    let (tx, rx) = mpsc::channel(1);
-                    let name = self.single_name();
-                    let target = self.local_target(&name);
-                    if let Ok(Ok(m)) = target.map(std::fs::metadata) {
-                        let _ = tx.try_send(Ok(listing::local_entry(name, &m)));
-                    }
-                    rx
-                } else {
-                    listing::spawn_local(p.clone(), self.opts.filter.clone())
-                }
-            }
+            None => (root.to_owned(), listing::under(root)),
+        };
+        listing::spawn_s3(
+            side.clone(),
+            bucket.to_owned(),
+            prefix,
+            map,
+            self.opts.filter.clone(),
+        )
+    }
+
+    /// One local file as the listing (named as the source names it); a missing file is an
+    /// error when `required`, else an empty listing.
+    fn list_one_file(
+        &self,
+        file: Result<PathBuf, String>,
+        required: bool,
+    ) -> mpsc::Receiver<Result<Entry, String>> {
+        let (tx, rx) = mpsc::channel(1);
+        let entry = file.and_then(|f| {
+            std::fs::metadata(&f)
+                .map(|m| listing::local_entry(self.single_name(), &m))
+                .map_err(|e| format!("cannot read `{}`: {e}", f.display()))
+        });
+        if entry.is_ok() || required {
+            let _ = tx.try_send(entry);
         }
+        rx
     }
 
     fn single_name(&self) -> String {
