@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use super::engine::describe;
+use super::clients::Side;
+use super::engine::{describe, with_retries};
 use super::filter::Filter;
 use super::plan::Entry;
 
@@ -44,10 +45,11 @@ pub fn s3_entry(rel: String, o: &aws_sdk_s3::types::Object) -> Entry {
     }
 }
 
-/// Lists `s3://bucket/prefix` page by page into a channel. A failed page ends the listing
-/// with an `Err` item (after any retries the SDK made).
+/// Lists `s3://bucket/prefix` page by page into a channel. Each page is retried as any other
+/// request ([`with_retries`]: fresh credentials after `ExpiredToken`, back-off on SlowDown and
+/// transient errors); a page that still fails ends the listing with an `Err` item.
 pub fn spawn_s3(
-    client: aws_sdk_s3::Client,
+    side: Side,
     bucket: String,
     prefix: String,
     map: KeyMap,
@@ -55,14 +57,18 @@ pub fn spawn_s3(
 ) -> mpsc::Receiver<Result<Entry, String>> {
     let (tx, rx) = mpsc::channel(CHANNEL);
     tokio::spawn(async move {
-        let mut pages = client
-            .list_objects_v2()
-            .bucket(&bucket)
-            .prefix(&prefix)
-            .max_keys(1000)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
+        let mut token: Option<String> = None;
+        loop {
+            let page = with_retries(&side, || {
+                side.s3
+                    .list_objects_v2()
+                    .bucket(&bucket)
+                    .prefix(&prefix)
+                    .max_keys(1000)
+                    .set_continuation_token(token.clone())
+                    .send()
+            })
+            .await;
             let page = match page {
                 Ok(p) => p,
                 Err(e) => {
@@ -85,6 +91,10 @@ pub fn spawn_s3(
                 if tx.send(Ok(s3_entry(rel, o))).await.is_err() {
                     return;
                 }
+            }
+            token = page.next_continuation_token().map(str::to_owned);
+            if token.is_none() || page.is_truncated() != Some(true) {
+                return;
             }
         }
     });

@@ -160,20 +160,23 @@ async fn check_copied(emu: &Emu, expected: &[(&str, Vec<u8>)], dest_prefix: &str
     );
 }
 
-#[tokio::test]
-async fn streams_between_two_roles_when_the_destination_cannot_read_the_source() {
+/// Copies `sample()`'s `data/` folder to `s3://ferry-dest/DEST_PREFIX` with `source-reader`
+/// on A's side and `dest_role` on B's, checks the copies, and returns the JSON summary.
+async fn copy_sample(tag: &str, dest_role: &str, dest_prefix: &str) -> serde_json::Value {
     let emu = world(1024).await;
     let objects = sample();
     fill(&emu, &objects).await;
-    let dir = profiles("stream");
+    let dir = profiles(tag);
     let ep = emu.endpoint();
+    let dest = format!("s3://ferry-dest/{dest_prefix}");
+    let role = format!("arn:aws:iam::222222222222:role/{dest_role}");
     let out = tokio::task::spawn_blocking(move || {
         ferry_copy(
             &dir,
             &ep,
             &[
                 "s3://ferry-source/data/",
-                "s3://ferry-dest/copied/",
+                &dest,
                 "--source-profile",
                 "a",
                 "--source-role",
@@ -181,7 +184,7 @@ async fn streams_between_two_roles_when_the_destination_cannot_read_the_source()
                 "--dest-profile",
                 "b",
                 "--dest-role",
-                "arn:aws:iam::222222222222:role/dest-writer",
+                &role,
                 "--multipart-threshold",
                 "65536",
                 "--part-size",
@@ -201,7 +204,17 @@ async fn streams_between_two_roles_when_the_destination_cannot_read_the_source()
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let report = summary(&stdout);
+    let expected: Vec<_> = objects
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("data/"))
+        .collect();
+    check_copied(&emu, &expected, dest_prefix).await;
+    summary(&stdout)
+}
+
+#[tokio::test]
+async fn streams_between_two_roles_when_the_destination_cannot_read_the_source() {
+    let report = copy_sample("stream", "dest-writer", "copied/").await;
     assert_eq!(report["data_path"], "stream");
     assert_eq!(report["copied"], 3);
     assert_eq!(
@@ -216,55 +229,11 @@ async fn streams_between_two_roles_when_the_destination_cannot_read_the_source()
             .nth(1),
         Some("dest-writer")
     );
-    let expected: Vec<_> = objects
-        .into_iter()
-        .filter(|(k, _)| k.starts_with("data/"))
-        .collect();
-    check_copied(&emu, &expected, "copied/").await;
 }
 
 #[tokio::test]
 async fn copies_server_side_when_the_destination_identity_can_read_the_source() {
-    let emu = world(1024).await;
-    let objects = sample();
-    fill(&emu, &objects).await;
-    let dir = profiles("server");
-    let ep = emu.endpoint();
-    let out = tokio::task::spawn_blocking(move || {
-        ferry_copy(
-            &dir,
-            &ep,
-            &[
-                "s3://ferry-source/data/",
-                "s3://ferry-dest/",
-                "--source-profile",
-                "a",
-                "--source-role",
-                "arn:aws:iam::111111111111:role/source-reader",
-                "--dest-profile",
-                "b",
-                "--dest-role",
-                "arn:aws:iam::222222222222:role/dest-copier",
-                "--multipart-threshold",
-                "65536",
-                "--part-size",
-                "65536",
-                "--min-part-size",
-                "1024",
-                "--json",
-            ],
-        )
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report = summary(&stdout);
+    let report = copy_sample("server", "dest-copier", "").await;
     assert_eq!(report["data_path"], "server-side");
     assert_eq!(report["copied"], 3);
     assert_eq!(report["verified_by_etag"], 2, "{report}");
@@ -272,11 +241,6 @@ async fn copies_server_side_when_the_destination_identity_can_read_the_source() 
         report["verified_by_checksum"], 1,
         "the multipart copy matches the source's full-object CRC32: {report}"
     );
-    let expected: Vec<_> = objects
-        .into_iter()
-        .filter(|(k, _)| k.starts_with("data/"))
-        .collect();
-    check_copied(&emu, &expected, "").await;
 }
 
 #[tokio::test]

@@ -581,6 +581,22 @@ async fn fill_many(emu: &Emu, n: usize) -> Vec<(String, Vec<u8>)> {
     objects
 }
 
+/// Copies the source's `m/` to the destination's with `source-reader` and `dest-writer`
+/// (plus `extra` flags), asserts exit 0 and returns the JSON summary.
+async fn copy_many(emu: &Emu, tag: &str, extra: &[&'static str]) -> serde_json::Value {
+    let mut args = vec!["s3://ferry-source/m/", "s3://ferry-dest/m/", "--json"];
+    args.extend_from_slice(extra);
+    args.extend(roles(WRITER_ROLE));
+    let (code, out, err) = run(emu, tag, "copy", args).await;
+    assert_eq!(
+        code,
+        Some(0),
+        "{err}\n{}",
+        out.lines().last().unwrap_or_default()
+    );
+    summary(&out)
+}
+
 async fn check_all(emu: &Emu, objects: &[(String, Vec<u8>)]) {
     let b = emu.s3(&Key::root("B"));
     let keys = dest_keys(emu).await;
@@ -623,16 +639,7 @@ async fn completes_under_slowdowns_and_dropped_connections() {
     })
     .await;
     let objects = fill_many(&emu, 2000).await;
-    let mut args = vec!["s3://ferry-source/m/", "s3://ferry-dest/m/", "--json"];
-    args.extend(roles(WRITER_ROLE));
-    let (code, out, err) = run(&emu, "faults", "copy", args).await;
-    assert_eq!(
-        code,
-        Some(0),
-        "{err}\n{}",
-        out.lines().last().unwrap_or_default()
-    );
-    let s = summary(&out);
+    let s = copy_many(&emu, "faults", &[]).await;
     assert_eq!(s["copied"], 2003, "{s}");
     assert!(
         s["slowdowns"].as_u64().unwrap() > 0,
@@ -658,23 +665,8 @@ async fn sessions_expiring_every_two_seconds_do_not_fail_objects() {
     })
     .await;
     let objects = fill_many(&emu, 600).await;
-    let mut args = vec![
-        "s3://ferry-source/m/",
-        "s3://ferry-dest/m/",
-        "--json",
-        "-j",
-        "4",
-    ];
-    args.extend(roles(WRITER_ROLE));
     let started = std::time::Instant::now();
-    let (code, out, err) = run(&emu, "expiring", "copy", args).await;
-    assert_eq!(
-        code,
-        Some(0),
-        "{err}\n{}",
-        out.lines().last().unwrap_or_default()
-    );
-    let s = summary(&out);
+    let s = copy_many(&emu, "expiring", &["-j", "4"]).await;
     assert!(
         started.elapsed() > Duration::from_secs(5),
         "the copy must outlive several sessions to test anything"
@@ -983,16 +975,7 @@ async fn an_expired_token_answer_refreshes_the_session_and_retries() {
     })
     .await;
     let objects = fill_many(&emu, 200).await;
-    let mut args = vec!["s3://ferry-source/m/", "s3://ferry-dest/m/", "--json"];
-    args.extend(roles(WRITER_ROLE));
-    let (code, out, err) = run(&emu, "expired-token", "copy", args).await;
-    assert_eq!(
-        code,
-        Some(0),
-        "{err}\n{}",
-        out.lines().last().unwrap_or_default()
-    );
-    let s = summary(&out);
+    let s = copy_many(&emu, "expired-token", &[]).await;
     assert_eq!(s["copied"], 203, "{s}");
     assert!(
         s["retries"].as_u64().unwrap() > 0,
