@@ -741,31 +741,54 @@ pub async fn run(
 /// Reads a listing channel as a blocking iterator for the planner thread. An error item ends
 /// it and is kept for the report.
 struct Blocking {
-    rx: mpsc::Receiver<Result<Entry, String>>,
+    rx: mpsc::Receiver<listing::Page>,
+    page: std::vec::IntoIter<Entry>,
     error: Arc<std::sync::Mutex<Option<String>>>,
     failed: Option<Arc<Job>>,
     listed: Option<Arc<Counters>>,
 }
 
+impl Blocking {
+    fn new(
+        rx: mpsc::Receiver<listing::Page>,
+        error: Arc<std::sync::Mutex<Option<String>>>,
+        failed: Option<Arc<Job>>,
+        listed: Option<Arc<Counters>>,
+    ) -> Blocking {
+        Blocking {
+            rx,
+            page: Vec::new().into_iter(),
+            error,
+            failed,
+            listed,
+        }
+    }
+}
+
 impl Iterator for Blocking {
     type Item = Entry;
     fn next(&mut self) -> Option<Entry> {
-        match self.rx.blocking_recv()? {
-            Ok(e) => {
-                if let Some(c) = &self.listed {
-                    c.listed.fetch_add(1, Ordering::Relaxed);
-                }
-                Some(e)
+        loop {
+            if let Some(e) = self.page.next() {
+                return Some(e);
             }
-            Err(msg) => {
-                if let Some(job) = &self.failed {
-                    // Set before the planner sees the end of the source: no delete planned
-                    // after this point is carried out.
-                    job.source_listing_failed.store(true, Ordering::SeqCst);
+            match self.rx.blocking_recv()? {
+                Ok(page) => {
+                    if let Some(c) = &self.listed {
+                        c.listed.fetch_add(page.len() as u64, Ordering::Relaxed);
+                    }
+                    self.page = page.into_iter();
                 }
-                let mut slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
-                slot.get_or_insert(msg);
-                None
+                Err(msg) => {
+                    if let Some(job) = &self.failed {
+                        // Set before the planner sees the end of the source: no delete planned
+                        // after this point is carried out.
+                        job.source_listing_failed.store(true, Ordering::SeqCst);
+                    }
+                    let mut slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
+                    slot.get_or_insert(msg);
+                    return None;
+                }
             }
         }
     }
@@ -778,7 +801,7 @@ struct Planned {
 }
 
 impl Job {
-    fn src_listing(&self) -> mpsc::Receiver<Result<Entry, String>> {
+    fn src_listing(&self) -> mpsc::Receiver<listing::Page> {
         match &self.src {
             Source::S3 {
                 client,
@@ -796,7 +819,7 @@ impl Job {
     }
 
     /// The destination's listing for a sync, keyed like the source's.
-    fn dst_listing(&self) -> mpsc::Receiver<Result<Entry, String>> {
+    fn dst_listing(&self) -> mpsc::Receiver<listing::Page> {
         match &self.dst {
             Dest::S3 { client, bucket, .. } => self.list_s3(
                 &client.0,
@@ -819,7 +842,7 @@ impl Job {
         bucket: &str,
         root: &str,
         one_key: Option<String>,
-    ) -> mpsc::Receiver<Result<Entry, String>> {
+    ) -> mpsc::Receiver<listing::Page> {
         let (prefix, map): (String, KeyMap) = match one_key {
             Some(key) => {
                 let name = self.single_name();
@@ -845,7 +868,7 @@ impl Job {
         &self,
         file: Result<PathBuf, String>,
         required: bool,
-    ) -> mpsc::Receiver<Result<Entry, String>> {
+    ) -> mpsc::Receiver<listing::Page> {
         let (tx, rx) = mpsc::channel(1);
         let entry = file.and_then(|f| {
             std::fs::metadata(&f)
@@ -853,7 +876,7 @@ impl Job {
                 .map_err(|e| format!("cannot read `{}`: {e}", f.display()))
         });
         if entry.is_ok() || required {
-            let _ = tx.try_send(entry);
+            let _ = tx.try_send(entry.map(|e| vec![e]));
         }
         rx
     }
@@ -876,12 +899,12 @@ impl Job {
     fn plan(self: Arc<Self>) -> Planned {
         let (tx, rx) = mpsc::channel::<Action>(1024);
         let errors = Arc::new(std::sync::Mutex::new(None));
-        let src = Blocking {
-            rx: self.src_listing(),
-            error: errors.clone(),
-            failed: Some(self.clone()),
-            listed: Some(self.counters.clone()),
-        };
+        let src = Blocking::new(
+            self.src_listing(),
+            errors.clone(),
+            Some(self.clone()),
+            Some(self.counters.clone()),
+        );
         let job = self.clone();
         match self.opts.kind {
             Kind::Copy => {
@@ -904,16 +927,21 @@ impl Job {
             Kind::Sync {
                 delete, compare, ..
             } => {
-                let dst = Blocking {
-                    rx: self.dst_listing(),
-                    error: errors.clone(),
-                    failed: None,
-                    listed: None,
-                };
+                let dst = Blocking::new(self.dst_listing(), errors.clone(), None, None);
+                let dry_run = self.opts.dry_run;
                 tokio::task::spawn_blocking(move || {
                     for action in Planner::new(src, dst, compare, delete) {
-                        if let Action::Copy { entry, .. } | Action::Check { entry, .. } = &action {
-                            job.count_planned(entry);
+                        match action {
+                            // Nothing to do: counted and reported here, without a message
+                            // to the executor (an unchanged sync is mostly skips).
+                            Action::Skip { key, reason } if !dry_run => {
+                                job.skip(key, reason);
+                                continue;
+                            }
+                            Action::Copy { ref entry, .. } | Action::Check { ref entry, .. } => {
+                                job.count_planned(entry)
+                            }
+                            _ => {}
                         }
                         if tx.blocking_send(action).is_err() {
                             return;
@@ -955,6 +983,10 @@ impl Job {
             }
             if self.opts.dry_run {
                 self.show_plan(&action);
+                continue;
+            }
+            if let Action::Skip { key, reason } = action {
+                self.skip(key, reason);
                 continue;
             }
             if !probed && matches!(action, Action::Copy { .. } | Action::Check { .. }) {
@@ -1082,18 +1114,13 @@ impl Job {
     async fn act(self: Arc<Self>, action: Action, deletes: Arc<AtomicU64>) -> Result<(), Fail> {
         match action {
             Action::Skip { key, reason } => {
-                self.counters.skipped.fetch_add(1, Ordering::Relaxed);
-                (self.events)(&Event::Skipped { key, reason });
+                self.skip(key, reason);
                 Ok(())
             }
             Action::Delete { key } => self.delete(&key, &deletes).await,
             Action::Check { entry, dst } => {
                 if self.same_checksums(&entry.key).await? {
-                    self.counters.skipped.fetch_add(1, Ordering::Relaxed);
-                    (self.events)(&Event::Skipped {
-                        key: entry.key,
-                        reason: Reason::Same(Compare::Checksum),
-                    });
+                    self.skip(entry.key, Reason::Same(Compare::Checksum));
                     Ok(())
                 } else {
                     let _ = dst;
@@ -1102,6 +1129,11 @@ impl Job {
             }
             Action::Copy { entry, .. } => self.copy_entry(entry).await,
         }
+    }
+
+    fn skip(&self, key: String, reason: Reason) {
+        self.counters.skipped.fetch_add(1, Ordering::Relaxed);
+        (self.events)(&Event::Skipped { key, reason });
     }
 
     async fn copy_entry(&self, entry: Entry) -> Result<(), Fail> {
