@@ -33,6 +33,10 @@ use aws_sdk_s3::config::Region;
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::{Buf as _, Bytes};
 
+// The same allocator as the `ferry` binary; the client is the same for every server measured.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str = "\
 emulator_load: PUT then GET N objects through aws-sdk-s3 with C requests in flight
 

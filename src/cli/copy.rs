@@ -95,6 +95,10 @@ pub struct CopyArgs {
     /// Bytes of file data held in memory at once when uploading local files.
     #[arg(long, default_value_t = 1024 * MIB)]
     pub memory_budget: u64,
+    /// Key ranges a source listing of more than one page is cut into, each listed (on both
+    /// sides, for sync) alongside the others. 1 lists in one sequence.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub list_ranges: u16,
     /// Events as JSON lines on stdout, the summary last.
     #[arg(long)]
     pub json: bool,
@@ -223,6 +227,7 @@ pub fn options(args: &CopyArgs, kind: Kind) -> Result<engine::Options> {
     opts.sse_kms_key_id = args.sse_kms_key_id.clone();
     opts.tags = !args.no_tags;
     opts.memory_budget = args.memory_budget.max(MIB);
+    opts.list_ranges = usize::from(args.list_ranges);
     Ok(opts)
 }
 

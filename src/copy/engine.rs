@@ -20,7 +20,7 @@
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -41,6 +41,7 @@ use super::limiter::Limiter;
 use super::listing::{self, KeyMap, PARTIAL_MARK};
 use super::parts::{self, PartPlan, MIB};
 use super::plan::{Action, Compare, Entry, Planner, Reason};
+use super::ranges::{self, Range};
 
 /// How data moves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -120,6 +121,8 @@ pub struct Options {
     pub memory_budget: u64,
     /// Attempts per request after the SDK's own retries (SlowDown, 5xx, dropped connections).
     pub max_attempts: u32,
+    /// Key ranges a large S3 listing is cut into and listed side by side (1: one listing).
+    pub list_ranges: usize,
 }
 
 impl Options {
@@ -141,6 +144,7 @@ impl Options {
             tags: true,
             memory_budget: 1024 * MIB,
             max_attempts: 8,
+            list_ranges: 4,
         }
     }
 }
@@ -228,6 +232,8 @@ pub struct Report {
     pub slowdowns: u64,
     pub credential_refreshes: u64,
     pub final_concurrency: usize,
+    /// Key ranges the listing was cut into (1: one sequence).
+    pub list_ranges: usize,
 }
 
 /// Errors found before copying (exit code 2).
@@ -699,7 +705,9 @@ pub async fn run(
         dst_arn: dst_id.as_ref().map(|i| i.arn.clone()),
     });
 
-    let actions = job.clone().plan();
+    let ranges = job.ranges().await;
+    let list_ranges = ranges.len();
+    let actions = job.clone().plan(ranges);
     let failures = job.clone().execute(actions).await?;
 
     let slowdowns = [&src_side, &dst_side]
@@ -735,6 +743,7 @@ pub async fn run(
         slowdowns,
         credential_refreshes,
         final_concurrency: limiter.limit(),
+        list_ranges,
     })
 }
 
@@ -801,7 +810,7 @@ struct Planned {
 }
 
 impl Job {
-    fn src_listing(&self) -> mpsc::Receiver<listing::Page> {
+    fn src_listing(&self, range: &Range) -> mpsc::Receiver<listing::Page> {
         match &self.src {
             Source::S3 {
                 client,
@@ -812,6 +821,7 @@ impl Job {
                 bucket,
                 &self.src_root,
                 self.single.then(|| prefix.clone()),
+                range,
             ),
             Source::Local(p) if self.single => self.list_one_file(Ok(p.clone()), true),
             Source::Local(p) => listing::spawn_local(p.clone(), self.opts.filter.clone()),
@@ -819,13 +829,14 @@ impl Job {
     }
 
     /// The destination's listing for a sync, keyed like the source's.
-    fn dst_listing(&self) -> mpsc::Receiver<listing::Page> {
+    fn dst_listing(&self, range: &Range) -> mpsc::Receiver<listing::Page> {
         match &self.dst {
             Dest::S3 { client, bucket, .. } => self.list_s3(
                 &client.0,
                 bucket,
                 &self.dst_root(),
                 self.single.then(|| self.dest_key(&self.single_name())),
+                range,
             ),
             Dest::Local(_) if self.single => {
                 self.list_one_file(self.local_target(&self.single_name()), false)
@@ -834,14 +845,15 @@ impl Job {
         }
     }
 
-    /// The keys under `root` (relative to it), or for one object only `key`, named as the
-    /// source names it.
+    /// The keys under `root` (relative to it) in `range`, or for one object only `key`, named
+    /// as the source names it.
     fn list_s3(
         &self,
         side: &Side,
         bucket: &str,
         root: &str,
         one_key: Option<String>,
+        range: &Range,
     ) -> mpsc::Receiver<listing::Page> {
         let (prefix, map): (String, KeyMap) = match one_key {
             Some(key) => {
@@ -859,7 +871,25 @@ impl Job {
             prefix,
             map,
             self.opts.filter.clone(),
+            range.clone(),
         )
+    }
+
+    /// The key ranges to list side by side: several when the source is a large S3 listing
+    /// and every listing of the job is an S3 listing (see [`ranges`]); else one.
+    async fn ranges(&self) -> Vec<Range> {
+        let s3_dest = matches!(self.dst, Dest::S3 { .. });
+        let splittable = !self.single
+            && !self.opts.dry_run
+            && self.opts.list_ranges > 1
+            && (s3_dest || self.opts.kind == Kind::Copy);
+        let bounds = match &self.src {
+            Source::S3 { client, bucket, .. } if splittable => {
+                ranges::split_points(&client.0, bucket, &self.src_root, self.opts.list_ranges).await
+            }
+            _ => Vec::new(),
+        };
+        Range::consecutive(&bounds)
     }
 
     /// One local file as the listing (named as the source names it); a missing file is an
@@ -895,60 +925,70 @@ impl Job {
         }
     }
 
-    /// Starts the listings and the planner; returns the actions as they are decided.
-    fn plan(self: Arc<Self>) -> Planned {
+    /// Starts the listings and a planner per key range; returns the actions as they are
+    /// decided. Ranges are consecutive, so each key is planned once, by its range's planner.
+    fn plan(self: Arc<Self>, ranges: Vec<Range>) -> Planned {
         let (tx, rx) = mpsc::channel::<Action>(1024);
         let errors = Arc::new(std::sync::Mutex::new(None));
-        let src = Blocking::new(
-            self.src_listing(),
-            errors.clone(),
-            Some(self.clone()),
-            Some(self.counters.clone()),
-        );
-        let job = self.clone();
-        match self.opts.kind {
-            Kind::Copy => {
-                tokio::task::spawn_blocking(move || {
-                    for entry in src {
-                        job.count_planned(&entry);
-                        if tx
-                            .blocking_send(Action::Copy {
-                                entry,
-                                reason: Reason::Listed,
-                            })
-                            .is_err()
-                        {
-                            return;
-                        }
-                    }
+        let running = Arc::new(AtomicUsize::new(ranges.len()));
+        for range in ranges {
+            let src = Blocking::new(
+                self.src_listing(&range),
+                errors.clone(),
+                Some(self.clone()),
+                Some(self.counters.clone()),
+            );
+            let job = self.clone();
+            let tx = tx.clone();
+            let running = running.clone();
+            let finished = move |job: &Job| {
+                if running.fetch_sub(1, Ordering::AcqRel) == 1 {
                     job.counters.planned_all.store(true, Ordering::Relaxed);
-                });
-            }
-            Kind::Sync {
-                delete, compare, ..
-            } => {
-                let dst = Blocking::new(self.dst_listing(), errors.clone(), None, None);
-                let dry_run = self.opts.dry_run;
-                tokio::task::spawn_blocking(move || {
-                    for action in Planner::new(src, dst, compare, delete) {
-                        match action {
-                            // Nothing to do: counted and reported here, without a message
-                            // to the executor (an unchanged sync is mostly skips).
-                            Action::Skip { key, reason } if !dry_run => {
-                                job.skip(key, reason);
-                                continue;
+                }
+            };
+            match self.opts.kind {
+                Kind::Copy => {
+                    tokio::task::spawn_blocking(move || {
+                        for entry in src {
+                            job.count_planned(&entry);
+                            if tx
+                                .blocking_send(Action::Copy {
+                                    entry,
+                                    reason: Reason::Listed,
+                                })
+                                .is_err()
+                            {
+                                return;
                             }
-                            Action::Copy { ref entry, .. } | Action::Check { ref entry, .. } => {
-                                job.count_planned(entry)
+                        }
+                        finished(&job);
+                    });
+                }
+                Kind::Sync {
+                    delete, compare, ..
+                } => {
+                    let dst = Blocking::new(self.dst_listing(&range), errors.clone(), None, None);
+                    let dry_run = self.opts.dry_run;
+                    tokio::task::spawn_blocking(move || {
+                        for action in Planner::new(src, dst, compare, delete) {
+                            match action {
+                                // Nothing to do: counted and reported here, without a message
+                                // to the executor (an unchanged sync is mostly skips).
+                                Action::Skip { key, reason } if !dry_run => {
+                                    job.skip(key, reason);
+                                    continue;
+                                }
+                                Action::Copy { ref entry, .. }
+                                | Action::Check { ref entry, .. } => job.count_planned(entry),
+                                _ => {}
                             }
-                            _ => {}
+                            if tx.blocking_send(action).is_err() {
+                                return;
+                            }
                         }
-                        if tx.blocking_send(action).is_err() {
-                            return;
-                        }
-                    }
-                    job.counters.planned_all.store(true, Ordering::Relaxed);
-                });
+                        finished(&job);
+                    });
+                }
             }
         }
         Planned {

@@ -988,3 +988,111 @@ async fn an_expired_token_answer_refreshes_the_session_and_retries() {
     check_all(&emu, &objects).await;
     assert_eq!(open_uploads(&emu).await, 0);
 }
+
+/// Puts `objects` into `bucket` as `key`'s root, 32 at a time.
+async fn put_all(emu: &Emu, key: &Key, bucket: &'static str, objects: &[(String, Vec<u8>)]) {
+    let c = emu.s3(key);
+    futures::stream::iter(objects.to_vec())
+        .for_each_concurrent(32, |(k, body)| {
+            let c = c.clone();
+            async move {
+                c.put_object()
+                    .bucket(bucket)
+                    .key(&k)
+                    .acl(aws_sdk_s3::types::ObjectCannedAcl::BucketOwnerFullControl)
+                    .body(ByteStream::from(body))
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("{k}: {e:?}"));
+            }
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_sync_is_listed_in_ranges_and_plans_every_key_once() {
+    let emu = world(1024).await;
+    // Three shapes of keys in one listing (dense numbers, hex hashes, non-ASCII names): 2,600
+    // keys, three pages, so the listing is cut into ranges.
+    let mut source: Vec<(String, Vec<u8>)> = Vec::new();
+    for i in 0..1500u64 {
+        source.push((format!("r/n/{i:05}"), format!("n{i}").into_bytes()));
+    }
+    for i in 0..800u64 {
+        let h = i.wrapping_mul(2_654_435_761) % (1 << 32);
+        source.push((format!("r/h/{h:08x}"), format!("h{i}").into_bytes()));
+    }
+    for i in 0..300u64 {
+        source.push((format!("r/z/é-{i}"), format!("z{i}").into_bytes()));
+    }
+    put_all(&emu, &Key::root("A"), SRC, &source).await;
+    // The destination: every third key already there (same bytes), another seventh changed,
+    // and extra keys between and after the source's.
+    let mut dest: Vec<(String, Vec<u8>)> = Vec::new();
+    for (i, (k, body)) in source.iter().enumerate() {
+        if i % 3 == 0 {
+            dest.push((k.clone(), body.clone()));
+        } else if i % 7 == 0 {
+            dest.push((k.clone(), b"stale".to_vec()));
+        }
+    }
+    let extras: Vec<String> = (0..150)
+        .map(|i| format!("r/n/{i:05}x"))
+        .chain((0..50).map(|i| format!("r/zz/{i}")))
+        .collect();
+    dest.extend(extras.iter().map(|k| (k.clone(), b"extra".to_vec())));
+    put_all(&emu, &Key::root("B"), DST, &dest).await;
+    let same = (0..source.len()).filter(|i| i % 3 == 0).count();
+
+    let mut args = vec![
+        "s3://ferry-source/r/",
+        "s3://ferry-dest/r/",
+        "--json",
+        "--delete",
+        "--list-ranges",
+        "8",
+    ];
+    args.extend(roles(SYNCER_ROLE));
+    let (code, out, err) = run(&emu, "ranges", "sync", args.clone()).await;
+    assert_eq!(code, Some(0), "{out}{err}");
+    let s = summary(&out);
+    assert!(s["list_ranges"].as_u64().unwrap() > 1, "{s}");
+    assert_eq!(s["copied"], source.len() - same, "{s}");
+    assert_eq!(s["skipped"], same, "{s}");
+    assert_eq!(s["deleted"], extras.len(), "{s}");
+    // Each copy and delete happened once (skips are not events in --json).
+    let mut decided: Vec<String> = out
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|e| e["key"].as_str().map(str::to_owned))
+        .collect();
+    let events = decided.len();
+    decided.sort();
+    decided.dedup();
+    assert_eq!(decided.len(), events, "a key was decided twice");
+    assert_eq!(events, source.len() - same + extras.len());
+
+    let mut want: Vec<String> = source.iter().map(|(k, _)| k.clone()).collect();
+    want.sort();
+    assert_eq!(dest_keys(&emu).await, want);
+    for (k, body) in source.iter().step_by(97) {
+        assert_eq!(&dest_body(&emu, k).await, body, "{k}");
+    }
+
+    // In one sequence, the same destination is unchanged.
+    let mut one = args.clone();
+    one[5] = "1";
+    let (code, out, err) = run(&emu, "ranges", "sync", one).await;
+    assert_eq!(code, Some(0), "{out}{err}");
+    let s = summary(&out);
+    assert_eq!(s["list_ranges"], 1, "{s}");
+    assert_eq!(
+        (
+            s["copied"].clone(),
+            s["skipped"].clone(),
+            s["deleted"].clone()
+        ),
+        (0.into(), source.len().into(), 0.into()),
+        "{s}"
+    );
+}
