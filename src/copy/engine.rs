@@ -1512,16 +1512,27 @@ impl Job {
         let metadata = got.metadata().cloned();
         // Small bodies are read whole: the SDK can then retry the PUT by itself, and the
         // streaming-body machinery is skipped. At most `-j` of them are held at once.
-        let body = if length.is_some_and(|n| (0..=SMALL_BODY).contains(&n)) {
-            let data = got.body.collect().await.map_err(|e| Fail {
-                class: Class::Transient,
-                message: format!("reading the source: {e}"),
-                action: "s3:GetObject",
-                side: SideId::Source,
-            })?;
-            ByteStream::from(data.into_bytes())
+        // A small body without a source checksum gets one computed here (CRC64NVME, SIMD) and
+        // sent as a header, like a source checksum: cheaper than the SDK's aws-chunked body
+        // with a trailing checksum, and the destination checks the bytes against it alike.
+        let (body, computed) = if length.is_some_and(|n| (0..=SMALL_BODY).contains(&n)) {
+            let data = got
+                .body
+                .collect()
+                .await
+                .map_err(|e| Fail {
+                    class: Class::Transient,
+                    message: format!("reading the source: {e}"),
+                    action: "s3:GetObject",
+                    side: SideId::Source,
+                })?
+                .into_bytes();
+            let computed = source_sum
+                .is_none()
+                .then(|| alg.encode(alg.checksum(&data)));
+            (ByteStream::from(data), computed)
         } else {
-            got.body
+            (got.body, None)
         };
         let req = s3
             .dst
@@ -1543,8 +1554,13 @@ impl Job {
             .set_ssekms_key_id(self.opts.sse_kms_key_id.clone());
         // The source's own checksum goes along as a header: the destination checks the bytes
         // it receives against it (end to end), and nothing is computed here. Without one, the
-        // SDK computes a CRC64NVME over the bytes sent.
-        let req = match &source_sum {
+        // small body's computed above, or for a streamed one the SDK computes a CRC64NVME
+        // over the bytes sent (a trailer).
+        let given = source_sum
+            .as_ref()
+            .map(|(a, v)| (*a, v))
+            .or(computed.as_ref().map(|v| (alg, v)));
+        let req = match given {
             Some((Algorithm::Crc32, v)) => req.checksum_crc32(v),
             Some((Algorithm::Crc32c, v)) => req.checksum_crc32_c(v),
             Some((Algorithm::Crc64Nvme, v)) => req.checksum_crc64_nvme(v),

@@ -181,6 +181,14 @@ pub struct ObjectDef {
     pub owner: Option<String>,
     #[serde(default)]
     pub acl: Option<String>,
+    /// `false`: stored without the CRC64NVME S3 adds to new objects, as objects uploaded before
+    /// S3's default checksums (and many S3-compatible stores' objects) are.
+    #[serde(default = "yes")]
+    pub checksum: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A world ready to build: the parsed file and where relative paths resolve.
@@ -581,7 +589,10 @@ impl World {
                 (None, None) => bytes::Bytes::new(),
             };
             let mut obj = Object::new(body, obj_owner, now);
-            obj.checksums = StoredChecksums::from_checksums(&super::s3::full_checksums(&obj.body));
+            if o.checksum {
+                obj.checksums =
+                    StoredChecksums::from_checksums(&super::s3::full_checksums(&obj.body));
+            }
             obj.acl = super::s3::object_acl(&acl_req, obj_owner, owner);
             obj.content_type = o.content_type.as_deref().map(ContentType::new);
             let obj = std::sync::Arc::new(obj);

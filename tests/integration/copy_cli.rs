@@ -232,6 +232,96 @@ async fn streams_between_two_roles_when_the_destination_cannot_read_the_source()
 }
 
 #[tokio::test]
+async fn streams_objects_without_a_source_checksum_with_one_computed_for_the_destination() {
+    use ferry::copy::checksum::Algorithm;
+    // Objects stored without a checksum, as S3 holds those written before it added default
+    // checksums: their GET carries none, so ferry computes one to send.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/copy-cross-account.toml");
+    let mut raw = std::fs::read_to_string(&path).unwrap();
+    let bodies: Vec<String> = (0..3)
+        .map(|i| format!("no checksum {i} ").repeat(100))
+        .collect();
+    let mut objects: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut generated = String::new();
+    for (i, body) in bodies.iter().enumerate() {
+        let key = format!("plain/{i}");
+        generated.push_str(&format!(
+            "\n[[account.bucket.object]]\nkey = \"{key}\"\nbody = \"{body}\"\nchecksum = false\n"
+        ));
+        objects.push((key, body.clone().into_bytes()));
+    }
+    let at = raw.find("\n[[account]]\nalias = \"B\"").unwrap();
+    raw.insert_str(at, &generated);
+    let emu = Emu::start(
+        World::parse(&raw, &path).unwrap(),
+        Options {
+            min_part_size: Some(1024),
+            ..Options::default()
+        },
+    )
+    .await;
+    let a = emu.s3(&Key::root("A"));
+    let got = a
+        .head_object()
+        .bucket(SRC)
+        .key("plain/0")
+        .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        got.checksum_crc64_nvme(),
+        None,
+        "the source has no checksum"
+    );
+    let dir = profiles("plain");
+    let ep = emu.endpoint();
+    let out = tokio::task::spawn_blocking(move || {
+        ferry_copy(
+            &dir,
+            &ep,
+            &[
+                "s3://ferry-source/plain/",
+                "s3://ferry-dest/plain/",
+                "--source-profile",
+                "a",
+                "--source-role",
+                "arn:aws:iam::111111111111:role/source-reader",
+                "--dest-profile",
+                "b",
+                "--dest-role",
+                "arn:aws:iam::222222222222:role/dest-writer",
+                "--json",
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let report = summary(&stdout);
+    assert_eq!(report["data_path"], "stream", "{report}");
+    assert_eq!(
+        report["verified_by_etag"], 3,
+        "no source checksum: the ETags (MD5) confirm the copies: {report}"
+    );
+    // Each copy carries the CRC64NVME of its bytes, which the destination checked on write.
+    let b = emu.s3(&Key::root("B"));
+    for (k, body) in &objects {
+        let head = b
+            .head_object()
+            .bucket(DST)
+            .key(k)
+            .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+            .send()
+            .await
+            .unwrap();
+        let want = Algorithm::Crc64Nvme.encode(Algorithm::Crc64Nvme.checksum(body));
+        assert_eq!(head.checksum_crc64_nvme(), Some(want.as_str()), "{k}");
+    }
+}
+
+#[tokio::test]
 async fn copies_server_side_when_the_destination_identity_can_read_the_source() {
     let report = copy_sample("server", "dest-copier", "").await;
     assert_eq!(report["data_path"], "server-side");
