@@ -1,12 +1,8 @@
 # Shared by the bench/ scripts (sourced, not run).
 
-# Builds `ferry` and the emulator_load bench in release and sets FERRY_BIN and LOAD_BIN.
-build_release() {
-    echo "== cargo build --release --bin ferry" >&2
-    cargo build --release --locked --bin ferry >&2
-    echo "== cargo bench --bench emulator_load --no-run" >&2
-    LOAD_BIN=$(cargo bench --locked --bench emulator_load --no-run --message-format=json \
-        | python3 -c '
+# Builds the emulator_load bench in release and prints the path of its executable.
+build_load_bin() {
+    cargo bench --locked --bench emulator_load --no-run --message-format=json | python3 -c '
 import json, sys
 for line in sys.stdin:
     try:
@@ -14,7 +10,15 @@ for line in sys.stdin:
     except ValueError:
         continue
     if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "emulator_load" and m.get("executable"):
-        print(m["executable"])')
+        print(m["executable"])'
+}
+
+# Builds `ferry` and the emulator_load bench in release and sets FERRY_BIN and LOAD_BIN.
+build_release() {
+    echo "== cargo build --release --bin ferry" >&2
+    cargo build --release --locked --bin ferry >&2
+    echo "== cargo bench --bench emulator_load --no-run" >&2
+    LOAD_BIN=$(build_load_bin)
     FERRY_BIN=${CARGO_TARGET_DIR:-target}/release/ferry
     [ -x "$FERRY_BIN" ] || { echo "no $FERRY_BIN" >&2; return 1; }
     [ -n "$LOAD_BIN" ] && [ -x "$LOAD_BIN" ] || { echo "emulator_load was not built" >&2; return 1; }

@@ -395,16 +395,7 @@ scenario_ceiling() {
     # LOAD_BIN: an emulator_load binary built before (its embedded emulator is not used here).
     [ -z "${LOAD_BIN:-}" ] || [ -x "$LOAD_BIN" ] || die "LOAD_BIN=$LOAD_BIN is not executable"
     [ -n "${LOAD_BIN:-}" ] || echo "== cargo bench --bench emulator_load --no-run" >&2
-    [ -n "${LOAD_BIN:-}" ] || LOAD_BIN=$(cargo bench --locked --bench emulator_load --no-run --message-format=json |
-        python3 -c '
-import json, sys
-for line in sys.stdin:
-    try:
-        m = json.loads(line)
-    except ValueError:
-        continue
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "emulator_load" and m.get("executable"):
-        print(m["executable"])')
+    [ -n "${LOAD_BIN:-}" ] || LOAD_BIN=$(build_load_bin)
     [ -x "$LOAD_BIN" ] || die "emulator_load was not built"
     local r spec n size
     for ((r = 1; r <= ROUNDS; r++)); do

@@ -540,17 +540,7 @@ pub async fn run(
         },
     ) = (&opts.kind, &dst)
     {
-        let list = with_retries(&client.0, || {
-            client
-                .0
-                .s3
-                .list_objects_v2()
-                .bucket(bucket)
-                .prefix(prefix)
-                .max_keys(1)
-                .send()
-        });
-        if let Err(e) = list.await {
+        if let Err(e) = listing::page(&client.0, bucket, prefix, None, None, 1).await {
             let id = dst_id.as_ref().map(|i| i.arn.clone()).unwrap_or_default();
             return Err(match code(&e) {
                 Some("AccessDenied") => CopyError::Permission {
@@ -578,29 +568,20 @@ pub async fn run(
             prefix,
         } => {
             let id = src_id.as_ref().map(|i| i.arn.clone()).unwrap_or_default();
-            let first = with_retries(&client.0, || {
-                client
-                    .0
-                    .s3
-                    .list_objects_v2()
-                    .bucket(bucket)
-                    .prefix(prefix)
-                    .max_keys(1)
-                    .send()
-            })
-            .await
-            .map_err(|e| match code(&e) {
-                Some("NoSuchBucket") => {
-                    CopyError::Config(format!("source bucket `{bucket}` does not exist"))
-                }
-                Some("AccessDenied") => CopyError::Permission {
-                    identity: id.clone(),
-                    action: "s3:ListBucket",
-                    resource: format!("arn:aws:s3:::{bucket}"),
-                    message: describe(&e),
-                },
-                _ => CopyError::Config(format!("cannot list {source}: {}", describe(&e))),
-            })?;
+            let first = listing::page(&client.0, bucket, prefix, None, None, 1)
+                .await
+                .map_err(|e| match code(&e) {
+                    Some("NoSuchBucket") => {
+                        CopyError::Config(format!("source bucket `{bucket}` does not exist"))
+                    }
+                    Some("AccessDenied") => CopyError::Permission {
+                        identity: id.clone(),
+                        action: "s3:ListBucket",
+                        resource: format!("arn:aws:s3:::{bucket}"),
+                        message: describe(&e),
+                    },
+                    _ => CopyError::Config(format!("cannot list {source}: {}", describe(&e))),
+                })?;
             let first_key = first
                 .contents()
                 .first()

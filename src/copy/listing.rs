@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use aws_sdk_s3::error::SdkError;
+use aws_sdk_s3::operation::list_objects_v2::{ListObjectsV2Error, ListObjectsV2Output};
 use tokio::sync::mpsc;
 
 use super::clients::Side;
@@ -54,6 +56,30 @@ pub fn s3_entry(rel: String, o: &aws_sdk_s3::types::Object) -> Entry {
     }
 }
 
+/// One ListObjectsV2 page of `s3://bucket/prefix`, retried as any other request
+/// ([`with_retries`]: fresh credentials after `ExpiredToken`, back-off on SlowDown and
+/// transient errors).
+pub async fn page(
+    side: &Side,
+    bucket: &str,
+    prefix: &str,
+    start_after: Option<&str>,
+    token: Option<&str>,
+    max_keys: i32,
+) -> Result<ListObjectsV2Output, SdkError<ListObjectsV2Error>> {
+    with_retries(side, || {
+        side.s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .max_keys(max_keys)
+            .set_start_after(start_after.map(str::to_owned))
+            .set_continuation_token(token.map(str::to_owned))
+            .send()
+    })
+    .await
+}
+
 /// Lists `s3://bucket/prefix` (the keys of `range` only) page by page into a channel. Each
 /// page is retried as any other request ([`with_retries`]: fresh credentials after
 /// `ExpiredToken`, back-off on SlowDown and transient errors); a page that still fails ends
@@ -71,16 +97,14 @@ pub fn spawn_s3(
         let start_after = range.after.as_ref().map(|a| format!("{prefix}{a}"));
         let mut token: Option<String> = None;
         loop {
-            let page = with_retries(&side, || {
-                side.s3
-                    .list_objects_v2()
-                    .bucket(&bucket)
-                    .prefix(&prefix)
-                    .max_keys(1000)
-                    .set_start_after(start_after.clone())
-                    .set_continuation_token(token.clone())
-                    .send()
-            })
+            let page = page(
+                &side,
+                &bucket,
+                &prefix,
+                start_after.as_deref(),
+                token.as_deref(),
+                1000,
+            )
             .await;
             let page = match page {
                 Ok(p) => p,

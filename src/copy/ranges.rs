@@ -15,6 +15,7 @@
 use futures::future::join_all;
 
 use super::clients::Side;
+use super::listing::page;
 
 /// Keys (relative to the listing's root) after `after` (exclusive) up to `upto` (inclusive);
 /// `None` is unbounded.
@@ -124,20 +125,12 @@ impl Space {
 
 /// Where to cut the listing of `s3://bucket/prefix` into `ranges` ranges (keys relative to
 /// `prefix`). Empty when the listing fits in one page, cannot be estimated, or a request
-/// fails (the listing proper then reports the error).
+/// still fails after its retries (the listing proper then reports the error).
 pub async fn split_points(side: &Side, bucket: &str, prefix: &str, ranges: usize) -> Vec<String> {
     if ranges < 2 {
         return Vec::new();
     }
-    let Ok(first) = side
-        .s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .max_keys(1000)
-        .send()
-        .await
-    else {
+    let Ok(first) = page(side, bucket, prefix, None, None, 1000).await else {
         return Vec::new();
     };
     if first.is_truncated() != Some(true) {
@@ -170,13 +163,7 @@ pub async fn split_points(side: &Side, bucket: &str, prefix: &str, ranges: usize
         let found = join_all(points.iter().map(|&p| {
             let after = format!("{prefix}{}", space.key(p));
             async move {
-                side.s3
-                    .list_objects_v2()
-                    .bucket(bucket)
-                    .prefix(prefix)
-                    .start_after(after)
-                    .max_keys(1)
-                    .send()
+                page(side, bucket, prefix, Some(&after), None, 1)
                     .await
                     .map(|out| {
                         out.contents()
