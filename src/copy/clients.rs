@@ -50,6 +50,8 @@ pub struct Side {
     /// Where this side's S3 `503 SlowDown` answers are reported (every attempt, including
     /// the ones the SDK retries by itself).
     pub slowdowns: Arc<SlowDowns>,
+    /// The lean request path for small streamed objects (`super::direct`).
+    pub direct: Option<Arc<super::direct::Direct>>,
 }
 
 /// Credentials with a cache that can be invalidated. Refreshed ahead of expiry by a fifth of
@@ -104,7 +106,8 @@ impl Refreshing {
             .clone()
     }
 
-    async fn get(&self) -> provider::Result {
+    /// The current credentials, refreshed first when they are due.
+    pub async fn get(&self) -> provider::Result {
         if let Some(c) = self.current().filter(|c| c.fresh(SystemTime::now())) {
             return Ok(c.credentials.clone());
         }
@@ -171,7 +174,7 @@ impl SlowDowns {
         self.count.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    fn seen(&self) {
+    pub fn seen(&self) {
         self.count
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let limiter = self
@@ -283,11 +286,13 @@ pub async fn build(name: &'static str, cfg: &SideConfig) -> Side {
     let slowdowns = Arc::new(SlowDowns::default());
     let mut s3 = aws_sdk_s3::config::Builder::from(&base)
         .interceptor(SlowDownInterceptor(slowdowns.clone()));
-    if cfg.endpoint.is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some() {
-        // Custom endpoints (emulators, S3-compatible stores) rarely resolve BUCKET.host.
+    // Custom endpoints (emulators, S3-compatible stores) rarely resolve BUCKET.host.
+    let path_style = cfg.endpoint.is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some();
+    if path_style {
         s3 = s3.force_path_style(true);
     }
     Side {
+        direct: super::direct::Direct::new(&base, path_style).map(Arc::new),
         s3: aws_sdk_s3::Client::from_conf(s3.build()),
         sts: aws_sdk_sts::Client::new(&base),
         name,

@@ -36,6 +36,7 @@ use tokio::sync::{mpsc, Semaphore};
 
 use super::checksum::{Algorithm, Running};
 use super::clients::{DestClient, Identity, Side, SourceClient};
+use super::direct;
 use super::filter::Filter;
 use super::limiter::Limiter;
 use super::listing::{self, KeyMap, PARTIAL_MARK};
@@ -123,6 +124,9 @@ pub struct Options {
     pub max_attempts: u32,
     /// Key ranges a large S3 listing is cut into and listed side by side (1: one listing).
     pub list_ranges: usize,
+    /// Send every request through aws-sdk-s3's client, also the small streamed objects'
+    /// GET and PUT that otherwise take the lean path (`super::direct`).
+    pub sdk_only: bool,
 }
 
 impl Options {
@@ -145,6 +149,7 @@ impl Options {
             memory_budget: 1024 * MIB,
             max_attempts: 8,
             list_ranges: 4,
+            sdk_only: false,
         }
     }
 }
@@ -234,6 +239,10 @@ pub struct Report {
     pub final_concurrency: usize,
     /// Key ranges the listing was cut into (1: one sequence).
     pub list_ranges: usize,
+    /// Small streamed objects copied on the lean request path, and the ones it gave back to
+    /// the SDK client (an error answer, a tagged object, …), which then copied or failed them.
+    pub lean_path_objects: u64,
+    pub lean_path_misses: u64,
 }
 
 /// Errors found before copying (exit code 2).
@@ -439,6 +448,8 @@ struct Job {
     source_listing_failed: AtomicBool,
     retries: AtomicU64,
     verified: [AtomicU64; 3],
+    /// Objects the lean path copied, and objects it gave back to the SDK path.
+    lean: [AtomicU64; 2],
     /// The identities' ARNs, for messages.
     src_arn: Option<String>,
     dst_arn: Option<String>,
@@ -682,6 +693,7 @@ pub async fn run(
         source_listing_failed: AtomicBool::new(false),
         retries: AtomicU64::new(0),
         verified: Default::default(),
+        lean: Default::default(),
         src_arn: src_id.as_ref().map(|i| i.arn.clone()),
         dst_arn: dst_id.as_ref().map(|i| i.arn.clone()),
     });
@@ -725,6 +737,8 @@ pub async fn run(
         credential_refreshes,
         final_concurrency: limiter.limit(),
         list_ranges,
+        lean_path_objects: job.lean[0].load(Ordering::Relaxed),
+        lean_path_misses: job.lean[1].load(Ordering::Relaxed),
     })
 }
 
@@ -1346,6 +1360,9 @@ impl Job {
                             .await
                     }
                     (_, PartPlan::Single) => {
+                        if let Some(done) = self.stream_lean(&s3, entry, &key, &dkey).await {
+                            return done;
+                        }
                         self.retry(|| self.stream_single(&s3, &key, &dkey)).await
                     }
                     (_, p) => self.multipart_s3(&s3, &key, &dkey, p).await,
@@ -1449,6 +1466,155 @@ impl Job {
             ))),
             _ => Ok(Verified::Sent),
         }
+    }
+
+    /// Streams a small object on the lean request path (`super::direct`): one GET, one PUT,
+    /// the same headers and checks as [`Job::stream_single`]. None gives the object back to
+    /// the SDK path (an error answer, a transport error, tags to read, a bigger object than
+    /// listed); `Some(Err)` only when the destination confirmed different bytes.
+    async fn stream_lean(
+        &self,
+        s3: &S3Pair<'_>,
+        entry: &Entry,
+        key: &str,
+        dkey: &str,
+    ) -> Option<Result<Verified, Fail>> {
+        if self.opts.sdk_only || entry.size > SMALL_BODY as u64 {
+            return None;
+        }
+        let (Some(src), Some(dst)) = (&s3.src.direct, &s3.dst.direct) else {
+            return None;
+        };
+        let done = self.lean_copy(s3, src, dst, key, dkey).await;
+        match done {
+            Ok(v) => {
+                self.lean[0].fetch_add(1, Ordering::Relaxed);
+                self.limiter.success();
+                Some(v)
+            }
+            Err(direct::Miss(why)) => {
+                self.lean[1].fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(key, why, "lean path: given to the SDK client");
+                None
+            }
+        }
+    }
+
+    async fn lean_copy(
+        &self,
+        s3: &S3Pair<'_>,
+        src: &direct::Direct,
+        dst: &direct::Direct,
+        key: &str,
+        dkey: &str,
+    ) -> Result<Result<Verified, Fail>, direct::Miss> {
+        use http::header::{self, HeaderMap, HeaderValue};
+        let miss = |m: &str| direct::Miss(m.to_owned());
+        let answered = |side: &Side, a: &direct::Answer, what: &str| {
+            if a.status == 503 {
+                side.slowdowns.seen();
+            }
+            direct::Miss(format!("{what}: HTTP {}", a.status))
+        };
+        let creds = s3
+            .src
+            .credentials
+            .get()
+            .await
+            .map_err(|e| direct::Miss(format!("source credentials: {e}")))?;
+        let mut ask = HeaderMap::new();
+        ask.insert("x-amz-checksum-mode", HeaderValue::from_static("ENABLED"));
+        let got = src
+            .get(&creds, s3.src_bucket, key, ask, SMALL_BODY as u64)
+            .await?;
+        if got.status != 200 {
+            return Err(answered(s3.src, &got, "GET"));
+        }
+        let h = &got.headers;
+        let text = |name: &str| h.get(name).and_then(|v| v.to_str().ok());
+        if text("x-amz-tagging-count").is_some_and(|n| n != "0") && self.opts.tags {
+            return Err(miss("the object has tags"));
+        }
+        if h.contains_key("x-amz-server-side-encryption-customer-algorithm") {
+            return Err(miss("SSE-C"));
+        }
+        let kind = text("x-amz-checksum-type").map(ChecksumType::from);
+        let source_sum = full_object_checksum(
+            kind.as_ref(),
+            text("x-amz-checksum-crc32"),
+            text("x-amz-checksum-crc32c"),
+            text("x-amz-checksum-crc64nvme"),
+        );
+        let alg = source_sum
+            .as_ref()
+            .map(|(a, _)| *a)
+            .unwrap_or(Algorithm::Crc64Nvme);
+        let sum = match &source_sum {
+            Some((_, v)) => v.clone(),
+            None => alg.encode(alg.checksum(&got.body)),
+        };
+        let src_etag = text("etag").map(|e| e.trim_matches('"').to_owned());
+
+        let mut put = HeaderMap::new();
+        for name in [
+            header::CONTENT_TYPE,
+            header::CONTENT_ENCODING,
+            header::CONTENT_DISPOSITION,
+            header::CONTENT_LANGUAGE,
+            header::CACHE_CONTROL,
+        ] {
+            if let Some(v) = h.get(&name) {
+                put.insert(name, v.clone());
+            }
+        }
+        for (name, v) in h {
+            if name.as_str().starts_with("x-amz-meta-") {
+                put.append(name.clone(), v.clone());
+            }
+        }
+        let value = |s: &str| HeaderValue::from_str(s).map_err(|_| miss("a header value"));
+        if let Some(acl) = &self.opts.acl {
+            put.insert("x-amz-acl", value(acl.as_str())?);
+        }
+        if let Some(c) = &self.opts.storage_class {
+            put.insert("x-amz-storage-class", value(c.as_str())?);
+        }
+        if let Some(e) = &self.opts.sse {
+            put.insert("x-amz-server-side-encryption", value(e.as_str())?);
+        }
+        if let Some(k) = &self.opts.sse_kms_key_id {
+            put.insert("x-amz-server-side-encryption-aws-kms-key-id", value(k)?);
+        }
+        let sum_header = match alg {
+            Algorithm::Crc32 => "x-amz-checksum-crc32",
+            Algorithm::Crc32c => "x-amz-checksum-crc32c",
+            Algorithm::Crc64Nvme => "x-amz-checksum-crc64nvme",
+        };
+        put.insert(sum_header, value(&sum)?);
+
+        let creds = s3
+            .dst
+            .credentials
+            .get()
+            .await
+            .map_err(|e| direct::Miss(format!("destination credentials: {e}")))?;
+        let out = dst.put(&creds, s3.dst_bucket, dkey, put, got.body).await?;
+        if out.status != 200 {
+            return Err(answered(s3.dst, &out, "PUT"));
+        }
+        let stored = out.headers.get(sum_header).and_then(|v| v.to_str().ok());
+        let etag = out
+            .headers
+            .get(header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(|e| e.trim_matches('"'));
+        Ok(confirm(
+            source_sum.as_ref().map(|(_, v)| v.as_str()),
+            stored,
+            src_etag.as_deref(),
+            etag,
+            self.kms(),
+        ))
     }
 
     async fn stream_single(

@@ -10,6 +10,7 @@
 
 pub mod checksum;
 pub mod clients;
+pub mod direct;
 pub mod engine;
 pub mod filter;
 pub mod limiter;

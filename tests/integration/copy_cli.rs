@@ -321,6 +321,149 @@ async fn streams_objects_without_a_source_checksum_with_one_computed_for_the_des
     }
 }
 
+/// What a copy must keep of an object: body, the headers ferry copies, metadata, tags and
+/// the stored full-object checksum; and the owner, which must be the destination account.
+async fn object_state(c: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<String> {
+    let got = c
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{bucket}/{key}: {e:?}"));
+    let mut meta: Vec<String> = got
+        .metadata()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    meta.sort();
+    let tags = c
+        .get_object_tagging()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap();
+    let tags: Vec<String> = tags
+        .tag_set()
+        .iter()
+        .map(|t| format!("{}={}", t.key(), t.value()))
+        .collect();
+    vec![
+        format!("type {:?}", got.content_type()),
+        format!("encoding {:?}", got.content_encoding()),
+        format!("disposition {:?}", got.content_disposition()),
+        format!("language {:?}", got.content_language()),
+        format!("cache {:?}", got.cache_control()),
+        format!("crc64 {:?}", got.checksum_crc64_nvme()),
+        format!("meta {meta:?}"),
+        format!("tags {tags:?}"),
+        format!("{:?}", got.body.collect().await.unwrap().into_bytes()),
+    ]
+}
+
+#[tokio::test]
+async fn small_streamed_objects_take_the_lean_path_and_come_out_as_the_sdk_path_copies_them() {
+    let emu = world(1024).await;
+    let a = emu.s3(&Key::root("A"));
+    let keys = [
+        "lean/plain.txt",
+        "lean/dir/a b+c=d&e?f#g%h ü.txt",
+        "lean/empty",
+        "lean/headers.html",
+        "lean/tagged.txt",
+        "lean/over-a-mebibyte.bin",
+    ];
+    for k in keys {
+        let body: Vec<u8> = match k {
+            "lean/empty" => Vec::new(),
+            "lean/over-a-mebibyte.bin" => (0..1_100_000u32).map(|i| (i % 251) as u8).collect(),
+            _ => format!("body of {k}").into_bytes(),
+        };
+        let mut put = a
+            .put_object()
+            .bucket(SRC)
+            .key(k)
+            .body(ByteStream::from(body));
+        if k == "lean/headers.html" {
+            put = put
+                .content_type("text/html; charset=utf-8")
+                .content_encoding("identity")
+                .content_disposition("attachment; filename=\"h.html\"")
+                .content_language("de-CH")
+                .cache_control("max-age=60")
+                .metadata("origin", "account-a")
+                .metadata("second", "two words");
+        }
+        if k == "lean/tagged.txt" {
+            put = put.tagging("team=data&tier=gold");
+        }
+        put.send().await.unwrap();
+    }
+    let dir = profiles("lean");
+    let ep = emu.endpoint();
+    let run = |dest: &'static str, extra: &'static [&'static str]| {
+        let (dir, ep) = (dir.clone(), ep.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut args = vec![
+                "s3://ferry-source/lean/",
+                dest,
+                "--source-profile",
+                "a",
+                "--source-role",
+                "arn:aws:iam::111111111111:role/source-reader",
+                "--dest-profile",
+                "b",
+                "--dest-role",
+                "arn:aws:iam::222222222222:role/dest-writer",
+                "--json",
+            ];
+            args.extend_from_slice(extra);
+            ferry_copy(&dir, &ep, &args)
+        })
+    };
+    let lean = run("s3://ferry-dest/lean/", &[]).await.unwrap();
+    let sdk = run("s3://ferry-dest/sdk/", &["--sdk-only"]).await.unwrap();
+    for (out, name) in [(&lean, "lean"), (&sdk, "sdk-only")] {
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{name}: {stdout}");
+        let r = summary(&stdout);
+        assert_eq!(r["data_path"], "stream", "{r}");
+        assert_eq!(r["copied"], 6, "{name}: {r}");
+        let (taken, missed) = if name == "lean" { (4, 1) } else { (0, 0) };
+        // The tagged object needs GetObjectTagging: it goes to the SDK client; the one over
+        // 1 MiB is streamed by the SDK client without trying the lean path.
+        assert_eq!(r["lean_path_objects"], taken, "{name}: {r}");
+        assert_eq!(r["lean_path_misses"], missed, "{name}: {r}");
+        assert_eq!(r["verified_by_checksum"], 6, "{name}: {r}");
+    }
+    let b = emu.s3(&Key::root("B"));
+    for k in keys {
+        let rel = k.strip_prefix("lean/").unwrap();
+        let source = object_state(&a, SRC, k).await;
+        let by_lean = object_state(&b, DST, &format!("lean/{rel}")).await;
+        let by_sdk = object_state(&b, DST, &format!("sdk/{rel}")).await;
+        assert_eq!(by_lean, source, "{k}: the lean path's copy");
+        assert_eq!(by_sdk, source, "{k}: the SDK path's copy");
+        for prefix in ["lean/", "sdk/"] {
+            let acl = b
+                .get_object_acl()
+                .bucket(DST)
+                .key(format!("{prefix}{rel}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                acl.owner().and_then(|o| o.id()),
+                Some(canonical(B).as_str()),
+                "{prefix}{rel} is owned by the destination account"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn copies_server_side_when_the_destination_identity_can_read_the_source() {
     let report = copy_sample("server", "dest-copier", "").await;

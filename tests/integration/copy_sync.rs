@@ -649,6 +649,15 @@ async fn completes_under_slowdowns_and_dropped_connections() {
         + s["verified_by_etag"].as_u64().unwrap()
         + s["verified_by_sent_checksum"].as_u64().unwrap();
     assert_eq!(verified, 2003, "{s}");
+    // Each of the 2,000 small objects went on the lean path (the 3 big ones are multipart
+    // here), and those that met a fault there were copied by the SDK client, whose retries
+    // then applied.
+    let (lean, missed) = (
+        s["lean_path_objects"].as_u64().unwrap(),
+        s["lean_path_misses"].as_u64().unwrap(),
+    );
+    assert_eq!(lean + missed, 2000, "{s}");
+    assert!(lean > 0 && missed > 0, "{s}");
     check_all(&emu, &objects).await;
     assert_eq!(open_uploads(&emu).await, 0, "no multipart upload left open");
 }
