@@ -9,16 +9,20 @@
 //!
 //! - the endpoint comes from aws-sdk-s3's endpoint rules, resolved once per bucket (so
 //!   virtual-hosted or path-style addressing, FIPS and dual-stack endpoints are the SDK's);
-//! - the transport is the SDK's default connector (the same rustls, timeouts and pooling);
+//! - the transport is built as the SDK builds its default one (rustls with aws-lc, the
+//!   connect timeout, proxies from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`), with a pool of
+//!   its own;
 //! - requests are signed by `aws-sigv4`, the crate the SDK signs with, with S3's settings;
 //! - credentials are the side's refreshing provider, the one the SDK client uses.
 //!
-//! It only ever takes the happy path. Any answer other than 200, any transport error, and
-//! anything unusual (tags to read, an encryption key the caller must supply, a body larger
-//! than expected) is a [`Miss`]: the caller then copies the object through the SDK client,
-//! whose retries, back-off and error messages apply as for every other object. GET is safe
-//! to repeat and a PUT of the same bytes is too, so a miss never changes the outcome.
-//! `--sdk-only` turns this path off.
+//! It only ever takes the happy path. Any answer other than 200, any transport error or
+//! timeout, and anything unusual (an encryption key the caller must supply, a source checksum
+//! only the SDK verifies, a header that is not plain text, a body larger than listed) is a
+//! [`Miss`]: the caller then copies the object through the SDK client, whose retries,
+//! back-off, clock-skew correction and error messages apply as for every other object. GET is
+//! safe to repeat and a PUT of the same bytes is too, so a miss never changes the outcome; a
+//! PUT that landed but whose answer was lost is written once more by the SDK path (on a
+//! versioned bucket, one more noncurrent version). `--sdk-only` turns this path off.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -110,7 +114,8 @@ fn s3_endpoint_url(sdk: &aws_config::SdkConfig) -> Option<String> {
         .or_else(|| sdk.endpoint_url().map(str::to_owned))
 }
 
-/// Percent-encodes a key for a request path (keeping `/`), as the SDK does for `{Key+}`.
+/// Percent-encodes a key for a request path, keeping `/`: S3's documented `UriEncode` (every
+/// byte but unreserved characters), which is also what the path is signed with.
 pub fn encode_key(key: &str) -> String {
     const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
         .remove(b'-')
@@ -126,16 +131,21 @@ impl Direct {
     /// on that client). None when the side's region is unknown.
     pub fn new(sdk: &aws_config::SdkConfig, path_style: bool) -> Option<Direct> {
         let region = sdk.region()?.to_string();
-        // The SDK's defaults for this behavior version: 3.1 s to connect; a small answer that
-        // stalls for long is given back to the SDK path, which has stalled-stream protection.
+        // As aws-smithy-runtime builds the SDK's default client for this behavior version:
+        // rustls with aws-lc, 3.1 s to connect, proxies from the environment. A request that
+        // takes too long as a whole is timed out in `send` and given to the SDK path.
         let settings = HttpConnectorSettings::builder()
             .connect_timeout(Duration::from_millis(3100))
-            .read_timeout(Duration::from_secs(30))
             .build();
-        let sleep = aws_smithy_async::rt::sleep::SharedAsyncSleep::new(
-            aws_smithy_async::rt::sleep::TokioSleep::new(),
-        );
-        let connector = aws_smithy_http_client::default_connector(&settings, Some(sleep))?;
+        let connector = aws_smithy_http_client::Connector::builder()
+            .connector_settings(settings)
+            .sleep_impl(aws_smithy_async::rt::sleep::TokioSleep::new())
+            .proxy_config(aws_smithy_http_client::proxy::ProxyConfig::from_env())
+            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .build();
+        let connector = SharedHttpConnector::new(connector);
         Some(Direct {
             connector,
             region,
@@ -266,18 +276,41 @@ impl Direct {
         body: Bytes,
         limit: u64,
     ) -> Result<Answer, Miss> {
+        // Headers, body and all: 30 s plus a second per 64 KiB moved. A stalled answer or a
+        // slow link hands the object to the SDK path, which has stalled-stream protection.
+        let bytes = (body.len() as u64).max(limit);
+        let deadline = Duration::from_secs(30 + bytes / 65_536);
+        tokio::time::timeout(
+            deadline,
+            self.exchange(credentials, method, (bucket, key), headers, body, limit),
+        )
+        .await
+        .map_err(|_| Miss(format!("no answer within {deadline:?}")))?
+    }
+
+    async fn exchange(
+        &self,
+        credentials: &Credentials,
+        method: Method,
+        (bucket, key): (&str, &str),
+        headers: HeaderMap,
+        body: Bytes,
+        limit: u64,
+    ) -> Result<Answer, Miss> {
         let target = self
             .target(bucket)
             .await
             .ok_or_else(|| Miss("the endpoint rules give this bucket a special endpoint".into()))?;
         let uri = format!("{}/{}", target.base, encode_key(key));
+        let method_has_body = method == Method::PUT;
         let mut req = http::Request::builder()
             .method(method)
             .uri(&uri)
             .body(SdkBody::from(body.clone()))
             .map_err(|e| Miss(format!("building the request: {e}")))?;
         *req.headers_mut() = headers;
-        if !body.is_empty() {
+        if method_has_body {
+            // S3 requires the length of every PUT (411 Length Required), empty ones too.
             req.headers_mut()
                 .insert(http::header::CONTENT_LENGTH, HeaderValue::from(body.len()));
         }
@@ -307,7 +340,8 @@ impl Direct {
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        if length.is_none_or(|n| n > limit) {
+        // Without a Content-Length (a chunked answer) the limit applies as the body is read.
+        if length.is_some_and(|n| n > limit) {
             return Err(Miss(format!(
                 "an answer of {length:?} bytes (at most {limit} read here)"
             )));
@@ -343,11 +377,14 @@ fn sign_request(
         .map_err(|e| Miss(format!("signing: {e}")))?
         .into();
     let uri = req.uri().to_string();
-    let headers: Vec<(&str, &str)> = req
+    // Every header sent is signed; one that is not plain text (the SDK path could not read
+    // it either) is left to the SDK path.
+    let headers = req
         .headers()
         .iter()
-        .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
-        .collect();
+        .map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
+        .collect::<Option<Vec<(&str, &str)>>>()
+        .ok_or_else(|| Miss("a header value that is not plain text".into()))?;
     let signable = SignableRequest::new(
         req.method().as_str(),
         uri.as_str(),
