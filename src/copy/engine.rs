@@ -867,6 +867,7 @@ impl Job {
             map,
             self.opts.filter.clone(),
             range.clone(),
+            !self.opts.sdk_only,
         )
     }
 

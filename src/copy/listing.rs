@@ -10,6 +10,7 @@ use aws_sdk_s3::operation::list_objects_v2::{ListObjectsV2Error, ListObjectsV2Ou
 use tokio::sync::mpsc;
 
 use super::clients::Side;
+use super::direct::ListPage;
 use super::engine::{describe, with_retries};
 use super::filter::Filter;
 use super::plan::Entry;
@@ -80,10 +81,47 @@ pub async fn page(
     .await
 }
 
-/// Lists `s3://bucket/prefix` (the keys of `range` only) page by page into a channel. Each
-/// page is retried as any other request ([`with_retries`]: fresh credentials after
-/// `ExpiredToken`, back-off on SlowDown and transient errors); a page that still fails ends
-/// the listing with an `Err` item.
+/// One page on the lean path ([`super::direct`]), or None to list it with the SDK.
+async fn lean_page(
+    side: &Side,
+    bucket: &str,
+    prefix: &str,
+    start_after: Option<&str>,
+    token: Option<&str>,
+) -> Option<ListPage> {
+    let direct = side.direct.as_ref()?;
+    let credentials = side.credentials.get().await.ok()?;
+    match direct
+        .list(&credentials, bucket, prefix, start_after, token, 1000)
+        .await
+    {
+        Ok(p) => Some(p),
+        Err(super::direct::Miss(why)) => {
+            tracing::debug!(bucket, prefix, why, "lean listing: page listed by the SDK");
+            None
+        }
+    }
+}
+
+/// The SDK's page in the lean path's form (entries keyed by full keys).
+pub fn from_sdk(out: &ListObjectsV2Output) -> ListPage {
+    ListPage {
+        entries: out
+            .contents()
+            .iter()
+            .filter_map(|o| Some(s3_entry(o.key()?.to_owned(), o)))
+            .collect(),
+        truncated: out.is_truncated() == Some(true),
+        next_token: out.next_continuation_token().map(str::to_owned),
+    }
+}
+
+/// Lists `s3://bucket/prefix` (the keys of `range` only) page by page into a channel. A page
+/// is read on the lean path when `lean` (see [`super::direct`]; three misses without a
+/// success turn it off for this listing), else, and after a miss, by the SDK client, retried
+/// as any other request ([`with_retries`]: fresh credentials after `ExpiredToken`, back-off
+/// on SlowDown and transient errors); a page that still fails ends the listing with an
+/// `Err` item.
 pub fn spawn_s3(
     side: Side,
     bucket: String,
@@ -91,37 +129,61 @@ pub fn spawn_s3(
     map: KeyMap,
     filter: Arc<Filter>,
     range: Range,
+    lean: bool,
 ) -> mpsc::Receiver<Page> {
     let (tx, rx) = mpsc::channel(CHANNEL);
     tokio::spawn(async move {
         let start_after = range.after.as_ref().map(|a| format!("{prefix}{a}"));
         let mut token: Option<String> = None;
+        let (mut hits, mut misses) = (0u64, 0u64);
         loop {
-            let page = page(
-                &side,
-                &bucket,
-                &prefix,
-                start_after.as_deref(),
-                token.as_deref(),
-                1000,
-            )
-            .await;
-            let page = match page {
-                Ok(p) => p,
-                Err(e) => {
-                    let _ = tx
-                        .send(Err(format!(
-                            "listing s3://{bucket}/{prefix} failed: {}",
-                            describe(&e)
-                        )))
-                        .await;
-                    return;
+            let try_lean = lean && (hits > 0 || misses < 3);
+            let listed = match try_lean {
+                true => {
+                    lean_page(
+                        &side,
+                        &bucket,
+                        &prefix,
+                        start_after.as_deref(),
+                        token.as_deref(),
+                    )
+                    .await
                 }
+                false => None,
+            };
+            match &listed {
+                Some(_) => hits += 1,
+                None if try_lean => misses += 1,
+                None => {}
+            }
+            let listed = match listed {
+                Some(p) => p,
+                None => match page(
+                    &side,
+                    &bucket,
+                    &prefix,
+                    start_after.as_deref(),
+                    token.as_deref(),
+                    1000,
+                )
+                .await
+                {
+                    Ok(p) => from_sdk(&p),
+                    Err(e) => {
+                        let _ = tx
+                            .send(Err(format!(
+                                "listing s3://{bucket}/{prefix} failed: {}",
+                                describe(&e)
+                            )))
+                            .await;
+                        return;
+                    }
+                },
             };
             let mut ended = false;
-            let mut entries = Vec::with_capacity(page.contents().len());
-            for o in page.contents() {
-                let Some(rel) = o.key().and_then(|k| map(k)) else {
+            let mut entries = Vec::with_capacity(listed.entries.len());
+            for mut e in listed.entries {
+                let Some(rel) = map(&e.key) else {
                     continue;
                 };
                 if range.past_end(&rel) {
@@ -129,14 +191,15 @@ pub fn spawn_s3(
                     break;
                 }
                 if !rel.is_empty() && filter.accepts(&rel) {
-                    entries.push(s3_entry(rel, o));
+                    e.key = rel;
+                    entries.push(e);
                 }
             }
             if !entries.is_empty() && tx.send(Ok(entries)).await.is_err() {
                 return;
             }
-            token = page.next_continuation_token().map(str::to_owned);
-            if ended || token.is_none() || page.is_truncated() != Some(true) {
+            token = listed.next_token;
+            if ended || token.is_none() || !listed.truncated {
                 return;
             }
         }

@@ -464,6 +464,82 @@ async fn small_streamed_objects_take_the_lean_path_and_come_out_as_the_sdk_path_
 }
 
 #[tokio::test]
+async fn lean_listing_pages_equal_the_sdks_for_awkward_keys() {
+    use ferry::copy::direct::Direct;
+    use ferry::copy::listing::from_sdk;
+    let emu = world(1024).await;
+    let a = emu.s3(&Key::root("A"));
+    let mut keys: Vec<String> = [
+        "plain",
+        "sp ace",
+        "plus+sign",
+        "pct%41%2B",
+        "amp&lt<gt>quot\"apos'",
+        "ünï/cödé",
+        "tab\there",
+        " lead and trail ",
+        "emoji 🚀",
+        "x?y#z=w;v,u:t@s$r!q*p(o)",
+        "a//b/./c/../d",
+        "~tilde",
+    ]
+    .iter()
+    .map(|k| format!("odd/{k}"))
+    .collect();
+    keys.extend((0..7).map(|i| format!("odd/n{i:02}")));
+    for (i, k) in keys.iter().enumerate() {
+        let mut put = a
+            .put_object()
+            .bucket(SRC)
+            .key(k)
+            .body(ByteStream::from(vec![b'x'; i]));
+        if i % 2 == 0 {
+            put = put.checksum_algorithm(aws_sdk_s3::types::ChecksumAlgorithm::Crc32C);
+        }
+        put.send().await.unwrap_or_else(|e| panic!("{k}: {e:?}"));
+    }
+    keys.sort();
+    let sdk = aws_config::SdkConfig::builder()
+        .region(aws_sdk_s3::config::Region::new("us-east-1"))
+        .endpoint_url(emu.endpoint())
+        .build();
+    let direct = Direct::new(&sdk, true).expect("a region");
+    let creds = Key::root("A").creds();
+    // Page by page, 4 keys at a time, from the start and after an awkward key: the lean
+    // pages, the SDK's and the keys put agree.
+    for start in [None, Some("odd/amp&lt<gt>quot\"apos'")] {
+        let (mut token, mut listed) = (None::<String>, Vec::new());
+        loop {
+            let lean = direct
+                .list(&creds, SRC, "odd/", start, token.as_deref(), 4)
+                .await
+                .unwrap_or_else(|m| panic!("lean page missed: {}", m.0));
+            let by_sdk = a
+                .list_objects_v2()
+                .bucket(SRC)
+                .prefix("odd/")
+                .max_keys(4)
+                .set_start_after(start.map(str::to_owned))
+                .set_continuation_token(token.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(lean, from_sdk(&by_sdk), "start {start:?}, token {token:?}");
+            listed.extend(lean.entries.iter().map(|e| e.key.clone()));
+            token = lean.next_token;
+            if !lean.truncated {
+                break;
+            }
+        }
+        let want: Vec<&String> = keys
+            .iter()
+            .filter(|k| start.is_none_or(|s| k.as_str() > s))
+            .collect();
+        assert_eq!(listed.iter().collect::<Vec<_>>(), want);
+    }
+}
+
+#[tokio::test]
 async fn copies_server_side_when_the_destination_identity_can_read_the_source() {
     let report = copy_sample("server", "dest-copier", "").await;
     assert_eq!(report["data_path"], "server-side");
