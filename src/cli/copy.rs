@@ -99,10 +99,10 @@ pub struct CopyArgs {
     /// sides, for sync) alongside the others. 1 lists in one sequence.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub list_ranges: u16,
-    /// Send every request through aws-sdk-s3's client. By default the GET and PUT of small
-    /// objects streamed between two identities take a lean path (the SDK's endpoint rules,
-    /// transport and SigV4 signer without its per-request pipeline) and fall back to the
-    /// client on any error answer.
+    /// Send every request through aws-sdk-s3's client. By default listing pages and the GET
+    /// and PUT of small objects streamed between two identities take a lean path (the SDK's
+    /// endpoint rules, transport and SigV4 signer without its per-request pipeline) and fall
+    /// back to the client on any error answer.
     #[arg(long)]
     pub sdk_only: bool,
     /// Events as JSON lines on stdout, the summary last.

@@ -1415,7 +1415,13 @@ impl Job {
         let pairs: Vec<String> = t
             .tag_set()
             .iter()
-            .map(|tag| format!("{}={}", url_encode(tag.key()), url_encode(tag.value())))
+            .map(|tag| {
+                format!(
+                    "{}={}",
+                    direct::encode_key(tag.key()),
+                    direct::encode_key(tag.value())
+                )
+            })
             .collect();
         Ok((!pairs.is_empty()).then(|| pairs.join("&")))
     }
@@ -1443,7 +1449,7 @@ impl Job {
             .copy_object()
             .bucket(s3.dst_bucket)
             .key(dkey)
-            .copy_source(format!("{}/{}", s3.src_bucket, url_encode(key)))
+            .copy_source(format!("{}/{}", s3.src_bucket, direct::encode_key(key)))
             .metadata_directive(MetadataDirective::Copy)
             .set_acl(self.opts.acl.clone())
             .set_storage_class(self.opts.storage_class.clone())
@@ -1890,7 +1896,11 @@ impl Job {
                                 .key(dkey)
                                 .upload_id(upload_id)
                                 .part_number(n)
-                                .copy_source(format!("{}/{}", s3.src_bucket, url_encode(key)))
+                                .copy_source(format!(
+                                    "{}/{}",
+                                    s3.src_bucket,
+                                    direct::encode_key(key)
+                                ))
                                 .copy_source_range(&header)
                                 .send()
                                 .await
@@ -2576,17 +2586,6 @@ fn guess_content_type(path: &Path) -> Option<String> {
         _ => return None,
     };
     Some(t.to_owned())
-}
-
-/// Percent-encodes a key for `x-amz-copy-source` (keeping `/`).
-fn url_encode(s: &str) -> String {
-    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~')
-        .remove(b'/');
-    percent_encoding::utf8_percent_encode(s, SET).to_string()
 }
 
 #[cfg(test)]
