@@ -42,6 +42,9 @@ pub struct ServeArgs {
     /// Smallest multipart part size in bytes except the last (AWS: 5 MiB).
     #[arg(long, value_name = "BYTES")]
     pub min_part_size: Option<u64>,
+    /// Largest single PUT, part and CopyObject source in bytes (AWS: 5 GiB).
+    #[arg(long, value_name = "BYTES", hide = true)]
+    pub max_single_size: Option<u64>,
 }
 
 /// Parses `500ms`, `5s`, `2m`.
@@ -114,6 +117,7 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
         explain: args.explain,
         faults: args.faults.clone().unwrap_or_default(),
         min_part_size: args.min_part_size,
+        max_single_size: args.max_single_size,
         record_decisions: false,
     };
     let emu = Arc::new(Emulator::new(&world, options)?);

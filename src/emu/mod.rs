@@ -107,6 +107,9 @@ pub struct Options {
     pub faults: Faults,
     /// Smallest multipart part but the last (AWS: 5 MiB); tests lower it to stay fast.
     pub min_part_size: Option<u64>,
+    /// Largest PutObject body, UploadPart body and CopyObject source (AWS: 5 GiB); tests lower
+    /// it to check the refusals without moving gigabytes.
+    pub max_single_size: Option<u64>,
     /// Keep the last 256 authorization decisions with their
     /// explanations, for `ferry check` failure messages ([`Emulator::decisions_since`]).
     pub record_decisions: bool,

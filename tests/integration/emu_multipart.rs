@@ -342,3 +342,111 @@ async fn delete_objects_tagging_and_versions() {
     assert_eq!(out.errors().len(), 1);
     assert_eq!(out.errors()[0].code(), Some("AccessDenied"));
 }
+
+#[tokio::test]
+async fn bodies_and_copy_sources_above_the_single_request_limit_are_refused() {
+    // S3's limit is 5 GiB; lowered here to 4 KiB so the refusals cost nothing.
+    let emu = Emu::start(
+        World::default_world(),
+        Options {
+            min_part_size: Some(1024),
+            max_single_size: Some(4096),
+            ..Options::default()
+        },
+    )
+    .await;
+    let a = emu.s3(&Key::root("A"));
+    a.create_bucket().bucket("lim").send().await.unwrap();
+    let put = |key: &'static str, n: usize| {
+        a.put_object()
+            .bucket("lim")
+            .key(key)
+            .body(ByteStream::from(vec![b'x'; n]))
+            .send()
+    };
+    put("at-limit", 4096)
+        .await
+        .expect("exactly the limit is fine");
+    let e = put("over", 4097).await.expect_err("over the limit");
+    assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(400));
+    assert_eq!(
+        aws_sdk_s3::error::ProvideErrorMetadata::code(&e),
+        Some("EntityTooLarge")
+    );
+    let listed = a.list_objects_v2().bucket("lim").send().await.unwrap();
+    assert_eq!(
+        listed.key_count(),
+        Some(1),
+        "nothing stored for the refused PUT"
+    );
+
+    // Larger objects are written in parts, each within the limit.
+    let id = a
+        .create_multipart_upload()
+        .bucket("lim")
+        .key("big")
+        .send()
+        .await
+        .unwrap()
+        .upload_id()
+        .unwrap()
+        .to_owned();
+    let part = |n: i32, len: usize| {
+        a.upload_part()
+            .bucket("lim")
+            .key("big")
+            .upload_id(&id)
+            .part_number(n)
+            .body(ByteStream::from(vec![b'0' + n as u8; len]))
+            .send()
+    };
+    let e = part(1, 4097).await.expect_err("a part over the limit");
+    assert_eq!(
+        aws_sdk_s3::error::ProvideErrorMetadata::code(&e),
+        Some("EntityTooLarge")
+    );
+    let mut done = Vec::new();
+    for n in 1..=2 {
+        let out = part(n, 4096).await.unwrap();
+        done.push(
+            CompletedPart::builder()
+                .part_number(n)
+                .e_tag(out.e_tag().unwrap())
+                .build(),
+        );
+    }
+    a.complete_multipart_upload()
+        .bucket("lim")
+        .key("big")
+        .upload_id(&id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(done))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    // An object over the limit cannot be CopyObject's source, only UploadPartCopy's.
+    let e = a
+        .copy_object()
+        .bucket("lim")
+        .key("big-copy")
+        .copy_source("lim/big")
+        .send()
+        .await
+        .expect_err("CopyObject of an object over the limit");
+    assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(400));
+    assert_eq!(
+        aws_sdk_s3::error::ProvideErrorMetadata::code(&e),
+        Some("InvalidRequest")
+    );
+    a.copy_object()
+        .bucket("lim")
+        .key("small-copy")
+        .copy_source("lim/at-limit")
+        .send()
+        .await
+        .expect("CopyObject within the limit");
+}

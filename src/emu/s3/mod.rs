@@ -471,6 +471,28 @@ fn acl_headers(headers: &http::HeaderMap) -> (Option<&str>, Vec<(Permission, &st
 /// 256 MiB, so a false length cannot reserve memory it never sends) to avoid regrowth copies
 /// and spare capacity. With `slabs`, a small body goes into a slab (a body longer than
 /// declared still reads correctly: the buffer then moves to an allocation of its own).
+impl EmuS3 {
+    /// S3's largest single PUT, part and CopyObject source (lowered by tests).
+    fn max_single_size(&self) -> u64 {
+        self.emu
+            .options
+            .max_single_size
+            .unwrap_or(multipart::MAX_SINGLE_SIZE)
+    }
+
+    /// Refuses a PUT or part body above [`EmuS3::max_single_size`] from its Content-Length,
+    /// before reading it, as S3 does.
+    fn within_single_size(&self, length: Option<i64>) -> S3Result<()> {
+        if length.is_some_and(|n| u64::try_from(n).unwrap_or(0) > self.max_single_size()) {
+            return Err(err(
+                S3ErrorCode::EntityTooLarge,
+                "Your proposed upload exceeds the maximum allowed size",
+            ));
+        }
+        Ok(())
+    }
+}
+
 async fn read_body(
     body: Option<StreamingBlob>,
     length: Option<i64>,
@@ -1290,7 +1312,10 @@ impl S3 for EmuS3 {
         let refused = |e: S3Error, input: &mut PutObjectInput| {
             discard_body(input.body.take(), input.content_length, &headers, e)
         };
-        let acl_req = match acl_request(&headers) {
+        let acl_req = match self
+            .within_single_size(input.content_length)
+            .and_then(|()| acl_request(&headers))
+        {
             Ok(r) => r,
             Err(e) => return Err(refused(e, &mut input).await),
         };
@@ -1708,6 +1733,13 @@ impl S3 for EmuS3 {
             "s3:GetObject",
             Permission::Read,
         )?;
+        let max = self.max_single_size();
+        if src.body.len() as u64 > max {
+            return Err(err(
+                S3ErrorCode::InvalidRequest,
+                format!("The specified copy source is larger than the maximum allowable size for a copy source: {max}"),
+            ));
+        }
         if let Some(c) = &input.copy_source_if_match {
             if !etag_matches(c, &src.etag) {
                 return Err(err(

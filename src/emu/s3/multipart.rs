@@ -22,6 +22,8 @@ use super::{
 
 /// AWS's smallest part (all but the last).
 pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+/// S3's largest single PUT, part and CopyObject source.
+pub const MAX_SINGLE_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 
 fn no_such_upload() -> S3Error {
     err(
@@ -251,7 +253,9 @@ impl EmuS3 {
             trailing_headers,
             ..
         } = req;
-        let checked = if (1..=10_000).contains(&input.part_number) {
+        let checked = if let Err(e) = self.within_single_size(input.content_length) {
+            Err(e)
+        } else if (1..=10_000).contains(&input.part_number) {
             self.mp_check(
                 &mut call,
                 &input.bucket,
