@@ -489,6 +489,7 @@ pub fn parse_list(xml: &[u8]) -> Result<ListPage, Miss> {
         next_token: None,
     };
     let mut url_encoded = false;
+    let mut key_count: Option<usize> = None;
     let mut cur: Option<Listed> = None;
     loop {
         match reader.read_event().map_err(|e| bad(&e.to_string()))? {
@@ -514,7 +515,16 @@ pub fn parse_list(xml: &[u8]) -> Result<ListPage, Miss> {
                 };
                 let names: Vec<&[u8]> = path.iter().map(Vec::as_slice).collect();
                 match names.as_slice() {
-                    [_, b"IsTruncated"] => page.truncated = value()? == "true",
+                    [_, b"IsTruncated"] => {
+                        page.truncated = match value()?.trim() {
+                            "true" => true,
+                            "false" => false,
+                            _ => return Err(bad("IsTruncated")),
+                        }
+                    }
+                    [_, b"KeyCount"] => {
+                        key_count = Some(value()?.trim().parse().map_err(|_| bad("KeyCount"))?)
+                    }
                     [_, b"NextContinuationToken"] => page.next_token = Some(value()?),
                     [_, b"EncodingType"] => url_encoded = value()? == "url",
                     [_, b"Contents", field] => {
@@ -573,6 +583,11 @@ pub fn parse_list(xml: &[u8]) -> Result<ListPage, Miss> {
     }
     if !path.is_empty() {
         return Err(bad("cut short"));
+    }
+    // A page that does not hold as many keys as it says is not used (no delimiter is sent,
+    // so there are no common prefixes to count).
+    if key_count.is_some_and(|n| n != page.entries.len()) {
+        return Err(bad("KeyCount differs from the keys read"));
     }
     if url_encoded {
         for e in &mut page.entries {
@@ -690,6 +705,8 @@ mod tests {
             b"<ListBucketResult><Contents><Key>a</Key>",
             b"<ListBucketResult><EncodingType>url</EncodingType><Contents><Key>%FF</Key></Contents></ListBucketResult>",
             b"<ListBucketResult><Contents><Key>a&bogus;</Key></Contents></ListBucketResult>",
+            b"<ListBucketResult><IsTruncated>True</IsTruncated></ListBucketResult>",
+            b"<ListBucketResult><KeyCount>2</KeyCount><Contents><Key>a</Key></Contents></ListBucketResult>",
         ] {
             assert!(parse_list(bad).is_err(), "{}", String::from_utf8_lossy(bad));
         }
