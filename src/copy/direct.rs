@@ -93,14 +93,10 @@ impl Target {
     const BUCKET: &'static str = "";
 
     /// The bucket's own URL with `query`: `https://b.host/?q` (virtual-hosted) or
-    /// `http://host/b?q` (path-style), as the SDK sends them.
+    /// `http://host/b/?q` (path-style), as the SDK sends them (the operation's path `/`
+    /// joined to the endpoint's).
     fn bucket_uri(&self, query: &str) -> String {
-        let after_scheme = self.base.split_once("://").map_or("", |(_, r)| r);
-        if after_scheme.contains('/') {
-            format!("{}?{query}", self.base)
-        } else {
-            format!("{}/?{query}", self.base)
-        }
+        format!("{}/?{query}", self.base)
     }
 }
 
@@ -490,11 +486,16 @@ pub fn parse_list(xml: &[u8]) -> Result<ListPage, Miss> {
     };
     let mut url_encoded = false;
     let mut key_count: Option<usize> = None;
+    let mut truncated: Option<bool> = None;
     let mut cur: Option<Listed> = None;
     loop {
         match reader.read_event().map_err(|e| bad(&e.to_string()))? {
             Event::Start(e) => {
                 let name = e.local_name().as_ref().to_vec();
+                // Anything but a listing (an error document, a proxy's page) is a miss.
+                if path.is_empty() && name != b"ListBucketResult" {
+                    return Err(bad("not a ListBucketResult"));
+                }
                 if path.len() == 1 && name == b"Contents" {
                     cur = Some(Listed::default());
                 }
@@ -516,11 +517,11 @@ pub fn parse_list(xml: &[u8]) -> Result<ListPage, Miss> {
                 let names: Vec<&[u8]> = path.iter().map(Vec::as_slice).collect();
                 match names.as_slice() {
                     [_, b"IsTruncated"] => {
-                        page.truncated = match value()?.trim() {
+                        truncated = Some(match value()?.trim() {
                             "true" => true,
                             "false" => false,
                             _ => return Err(bad("IsTruncated")),
-                        }
+                        })
                     }
                     [_, b"KeyCount"] => {
                         key_count = Some(value()?.trim().parse().map_err(|_| bad("KeyCount"))?)
@@ -584,15 +585,22 @@ pub fn parse_list(xml: &[u8]) -> Result<ListPage, Miss> {
     if !path.is_empty() {
         return Err(bad("cut short"));
     }
-    // A page that does not hold as many keys as it says is not used (no delimiter is sent,
-    // so there are no common prefixes to count).
-    if key_count.is_some_and(|n| n != page.entries.len()) {
-        return Err(bad("KeyCount differs from the keys read"));
+    // A page is used only when it is whole and says so: as many keys as its KeyCount (no
+    // delimiter is sent, so there are no common prefixes to count), IsTruncated given, a
+    // token when truncated, and the keys URL-encoded as asked. Anything else is listed by
+    // the SDK, so that a listing never ends early or reads keys differently without an error.
+    if key_count != Some(page.entries.len()) {
+        return Err(bad("KeyCount missing or different from the keys read"));
     }
-    if url_encoded {
-        for e in &mut page.entries {
-            e.key = decode_url_key(&e.key)?;
-        }
+    page.truncated = truncated.ok_or_else(|| bad("no IsTruncated"))?;
+    if page.truncated && page.next_token.is_none() {
+        return Err(bad("truncated without a NextContinuationToken"));
+    }
+    if !url_encoded {
+        return Err(bad("keys not URL-encoded (no EncodingType url)"));
+    }
+    for e in &mut page.entries {
+        e.key = decode_url_key(&e.key)?;
     }
     Ok(page)
 }
@@ -691,10 +699,9 @@ mod tests {
         assert_eq!(e[2].etag.as_deref(), Some("x"));
         assert_eq!(e[2].modified, 1_255_369_830);
 
-        // Without EncodingType the keys are as sent (a store that ignored encoding-type).
-        let raw = br#"<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>a+b%41 &amp; c</Key><Size>1</Size></Contents></ListBucketResult>"#;
-        let page = parse_list(raw).expect("parses");
-        assert_eq!(page.entries[0].key, "a+b%41 & c");
+        let last = br#"<ListBucketResult><KeyCount>1</KeyCount><IsTruncated>false</IsTruncated><EncodingType>url</EncodingType><Contents><Key>a+b%41%20%26%20c</Key><Size>1</Size></Contents></ListBucketResult>"#;
+        let page = parse_list(last).expect("parses");
+        assert_eq!(page.entries[0].key, "a bA & c");
         assert!(!page.truncated);
         assert_eq!(page.next_token, None);
 
@@ -707,6 +714,16 @@ mod tests {
             b"<ListBucketResult><Contents><Key>a&bogus;</Key></Contents></ListBucketResult>",
             b"<ListBucketResult><IsTruncated>True</IsTruncated></ListBucketResult>",
             b"<ListBucketResult><KeyCount>2</KeyCount><Contents><Key>a</Key></Contents></ListBucketResult>",
+            // Not a listing, or not a whole one: an empty body, an error document, HTML.
+            b"",
+            b"<Error><Code>SlowDown</Code></Error>",
+            b"<html><body>proxy</body></html>",
+            b"<ListBucketResult><KeyCount>0</KeyCount><EncodingType>url</EncodingType></ListBucketResult>",
+            b"<ListBucketResult><KeyCount>0</KeyCount><IsTruncated/><EncodingType>url</EncodingType></ListBucketResult>",
+            b"<ListBucketResult><IsTruncated>false</IsTruncated><EncodingType>url</EncodingType></ListBucketResult>",
+            b"<ListBucketResult><KeyCount>0</KeyCount><IsTruncated>true</IsTruncated><EncodingType>url</EncodingType></ListBucketResult>",
+            // Keys not URL-encoded though asked to be: read as sent they could be wrong.
+            b"<ListBucketResult><KeyCount>1</KeyCount><IsTruncated>false</IsTruncated><Contents><Key>a%20b</Key></Contents></ListBucketResult>",
         ] {
             assert!(parse_list(bad).is_err(), "{}", String::from_utf8_lossy(bad));
         }
@@ -724,7 +741,7 @@ mod tests {
         );
         assert_eq!(
             t("http://127.0.0.1:9000/b").bucket_uri("list-type=2"),
-            "http://127.0.0.1:9000/b?list-type=2"
+            "http://127.0.0.1:9000/b/?list-type=2"
         );
         assert_eq!(encode_query("a b/c+d=é"), "a%20b%2Fc%2Bd%3D%C3%A9");
     }

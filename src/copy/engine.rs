@@ -243,6 +243,9 @@ pub struct Report {
     /// the SDK client (an error answer, a tagged object, …), which then copied or failed them.
     pub lean_path_objects: u64,
     pub lean_path_misses: u64,
+    /// Listing pages read on the lean path, and pages it gave to the SDK client.
+    pub lean_list_pages: u64,
+    pub lean_list_misses: u64,
 }
 
 /// Errors found before copying (exit code 2).
@@ -450,6 +453,8 @@ struct Job {
     verified: [AtomicU64; 3],
     /// Objects the lean path copied, and objects it gave back to the SDK path.
     lean: [AtomicU64; 2],
+    /// Listing pages read on the lean path, and pages it gave to the SDK.
+    lean_pages: Arc<listing::LeanPages>,
     /// The identities' ARNs, for messages.
     src_arn: Option<String>,
     dst_arn: Option<String>,
@@ -694,6 +699,7 @@ pub async fn run(
         retries: AtomicU64::new(0),
         verified: Default::default(),
         lean: Default::default(),
+        lean_pages: Default::default(),
         src_arn: src_id.as_ref().map(|i| i.arn.clone()),
         dst_arn: dst_id.as_ref().map(|i| i.arn.clone()),
     });
@@ -739,6 +745,8 @@ pub async fn run(
         list_ranges,
         lean_path_objects: job.lean[0].load(Ordering::Relaxed),
         lean_path_misses: job.lean[1].load(Ordering::Relaxed),
+        lean_list_pages: job.lean_pages.read.load(Ordering::Relaxed),
+        lean_list_misses: job.lean_pages.missed.load(Ordering::Relaxed),
     })
 }
 
@@ -867,7 +875,7 @@ impl Job {
             map,
             self.opts.filter.clone(),
             range.clone(),
-            !self.opts.sdk_only,
+            (!self.opts.sdk_only).then(|| self.lean_pages.clone()),
         )
     }
 

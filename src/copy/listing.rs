@@ -81,6 +81,20 @@ pub async fn page(
     .await
 }
 
+/// Listing pages read on the lean path, and pages it gave to the SDK client (for the report).
+#[derive(Debug, Default)]
+pub struct LeanPages {
+    pub read: std::sync::atomic::AtomicU64,
+    pub missed: std::sync::atomic::AtomicU64,
+}
+
+impl LeanPages {
+    fn add(&self, read: bool) {
+        let n = if read { &self.read } else { &self.missed };
+        n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// One page on the lean path ([`super::direct`]), or None to list it with the SDK.
 async fn lean_page(
     side: &Side,
@@ -129,60 +143,83 @@ pub fn spawn_s3(
     map: KeyMap,
     filter: Arc<Filter>,
     range: Range,
-    lean: bool,
+    lean: Option<Arc<LeanPages>>,
 ) -> mpsc::Receiver<Page> {
     let (tx, rx) = mpsc::channel(CHANNEL);
     tokio::spawn(async move {
+        let fail = |why: String| {
+            let tx = tx.clone();
+            let whole = format!("listing s3://{bucket}/{prefix} failed: {why}");
+            async move {
+                let _ = tx.send(Err(whole)).await;
+            }
+        };
         let start_after = range.after.as_ref().map(|a| format!("{prefix}{a}"));
-        let mut token: Option<String> = None;
+        // The last key listed: pages must go up strictly in byte order (the merge join and the
+        // deletes of a sync rely on it), and a listing that changes between the lean path and
+        // the SDK resumes after it rather than hand one kind of request the other's token.
+        let mut last: Option<String> = None;
+        let mut token: Option<(String, bool)> = None;
         let (mut hits, mut misses) = (0u64, 0u64);
         loop {
-            let try_lean = lean && (hits > 0 || misses < 3);
-            let listed = match try_lean {
-                true => {
-                    lean_page(
+            let try_lean = lean.is_some() && (hits > 0 || misses < 3);
+            let resume = |for_lean: bool| match &token {
+                Some((t, made_lean)) if *made_lean == for_lean => {
+                    (start_after.clone(), Some(t.clone()))
+                }
+                Some(_) => (last.clone().or_else(|| start_after.clone()), None),
+                None => (start_after.clone(), None),
+            };
+            let listed = if try_lean {
+                let (after, tk) = resume(true);
+                let got = lean_page(&side, &bucket, &prefix, after.as_deref(), tk.as_deref()).await;
+                if got.is_some() {
+                    hits += 1;
+                } else {
+                    misses += 1;
+                }
+                if let Some(count) = &lean {
+                    count.add(got.is_some());
+                }
+                got
+            } else {
+                None
+            };
+            let made_lean = listed.is_some();
+            let listed = match listed {
+                Some(p) => p,
+                None => {
+                    let (after, tk) = resume(false);
+                    match page(
                         &side,
                         &bucket,
                         &prefix,
-                        start_after.as_deref(),
-                        token.as_deref(),
+                        after.as_deref(),
+                        tk.as_deref(),
+                        1000,
                     )
                     .await
-                }
-                false => None,
-            };
-            match &listed {
-                Some(_) => hits += 1,
-                None if try_lean => misses += 1,
-                None => {}
-            }
-            let listed = match listed {
-                Some(p) => p,
-                None => match page(
-                    &side,
-                    &bucket,
-                    &prefix,
-                    start_after.as_deref(),
-                    token.as_deref(),
-                    1000,
-                )
-                .await
-                {
-                    Ok(p) => from_sdk(&p),
-                    Err(e) => {
-                        let _ = tx
-                            .send(Err(format!(
-                                "listing s3://{bucket}/{prefix} failed: {}",
-                                describe(&e)
-                            )))
-                            .await;
-                        return;
+                    {
+                        Ok(p) => from_sdk(&p),
+                        Err(e) => return fail(describe(&e)).await,
                     }
-                },
+                }
             };
             let mut ended = false;
             let mut entries = Vec::with_capacity(listed.entries.len());
             for mut e in listed.entries {
+                if last
+                    .as_deref()
+                    .is_some_and(|l| e.key.as_bytes() <= l.as_bytes())
+                {
+                    return fail(format!(
+                        "the keys are not in S3's order (`{}` after `{}`)",
+                        e.key,
+                        last.unwrap_or_default()
+                    ))
+                    .await;
+                }
+                last = Some(e.key.clone());
                 let Some(rel) = map(&e.key) else {
                     continue;
                 };
@@ -198,10 +235,15 @@ pub fn spawn_s3(
             if !entries.is_empty() && tx.send(Ok(entries)).await.is_err() {
                 return;
             }
-            token = listed.next_token;
-            if ended || token.is_none() || !listed.truncated {
+            if ended || !listed.truncated {
                 return;
             }
+            // A truncated page without a token cannot be continued: an error, so that a sync
+            // does not take the keys so far for the whole listing.
+            let Some(next) = listed.next_token else {
+                return fail("a truncated page without a continuation token".to_owned()).await;
+            };
+            token = Some((next, made_lean));
         }
     });
     rx
