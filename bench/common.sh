@@ -50,3 +50,40 @@ mem_kib() {
 # Account A's root key in the default world (src/emu/world.rs DEFAULT_ACCOUNTS).
 ROOT_A_KEY=AKIAFERRYROOTA000001
 ROOT_A_SECRET=ferryRootSecretKeyOfAccountA000000000001
+
+# copy_world OUT BUCKETS KEY SIZE [COUNT]: writes OUT, the copy layout
+# (scenarios/copy-cross-account.toml) with a generated object (KEY, SIZE bytes; COUNT of them
+# when given, KEY then holding `{n}`) in the buckets BUCKETS names (`source`, `dest` or
+# `source|dest`), and copies the layout's policies beside it.
+copy_world() {
+    python3 - "$@" <<'PY'
+import re, sys
+out, which, key, size = sys.argv[1:5]
+count = sys.argv[5] if len(sys.argv) > 5 else None
+gen = '\n[[account.bucket.object]]\nkey = "%s"\n' % key
+if count is not None:
+    gen += "count = %s\n" % count
+gen += "size = %s\n" % size
+src = open("scenarios/copy-cross-account.toml").read()
+text = re.sub(r'(\[\[account\.bucket\]\]\nname = "\$\{(?:%s)\}"[^\[]*)' % which,
+              lambda m: m.group(1) + gen, src)
+assert text != src, "no such bucket in the layout: " + which
+open(out, "w").write(text)
+PY
+    cp -r scenarios/policies "$(dirname "$1")/policies"
+}
+
+# copier_profiles DIR: DIR/credentials and DIR/config with profiles a and b, the copy layout's
+# `copier` users of accounts A and B, and exports AWS_CONFIG_FILE/AWS_SHARED_CREDENTIALS_FILE.
+copier_profiles() {
+    cat > "$1/credentials" <<CRED
+[a]
+aws_access_key_id = AKIACOPYACOPIER00001
+aws_secret_access_key = copySecretOfAccountACopier00000000000001
+[b]
+aws_access_key_id = AKIACOPYBCOPIER00001
+aws_secret_access_key = copySecretOfAccountBCopier00000000000001
+CRED
+    printf '[profile a]\nregion = us-east-1\n[profile b]\nregion = us-east-1\n' > "$1/config"
+    export AWS_CONFIG_FILE=$1/config AWS_SHARED_CREDENTIALS_FILE=$1/credentials
+}

@@ -22,16 +22,7 @@ fi
 work=$(mktemp -d)
 server=
 trap 'if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
-python3 - "$SIZE" "$work/world.toml" <<'PY'
-import re, sys
-size, out = sys.argv[1], sys.argv[2]
-src = open("scenarios/copy-cross-account.toml").read()
-gen = '\n[[account.bucket.object]]\nkey = "huge/object.bin"\nsize = %s\n' % size
-out_text = re.sub(r'(\[\[account\.bucket\]\]\nname = "\$\{source\}"[^\[]*)', lambda m: m.group(1) + gen, src)
-assert out_text != src, "no source bucket in the layout"
-open(out, "w").write(out_text)
-PY
-cp -r scenarios/policies "$work/policies"
+copy_world "$work/world.toml" 'source' 'huge/object.bin' "$SIZE"
 port=$(free_port)
 ep=http://127.0.0.1:$port
 
@@ -49,16 +40,7 @@ stop_server() {
     server=
 }
 
-cat > "$work/credentials" <<CRED
-[a]
-aws_access_key_id = AKIACOPYACOPIER00001
-aws_secret_access_key = copySecretOfAccountACopier00000000000001
-[b]
-aws_access_key_id = AKIACOPYBCOPIER00001
-aws_secret_access_key = copySecretOfAccountBCopier00000000000001
-CRED
-printf '[profile a]\nregion = us-east-1\n[profile b]\nregion = us-east-1\n' > "$work/config"
-export AWS_CONFIG_FILE=$work/config AWS_SHARED_CREDENTIALS_FILE=$work/credentials
+copier_profiles "$work"
 
 # ferry COMMAND DEST_ROLE DEST_PREFIX [ARGS...]: runs it with --json under /usr/bin/time and
 # prints its summary line; fails unless it exits 0.

@@ -12,29 +12,12 @@ FERRY_BIN=${CARGO_TARGET_DIR:-target}/release/ferry
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 # The copy layout with N identical objects on both sides.
-python3 - "$N" "$work/world.toml" <<'PY'
-import re, sys
-n, out = sys.argv[1], sys.argv[2]
-src = open("scenarios/copy-cross-account.toml").read()
-gen = '\n[[account.bucket.object]]\nkey = "many/{n}"\ncount = %s\nsize = 64\n' % n
-# Append the generator after each bucket table of the source and destination.
-out_text = re.sub(r'(\[\[account\.bucket\]\]\nname = "\$\{(source|dest)\}"[^\[]*)', lambda m: m.group(1) + gen, src)
-open(out, "w").write(out_text)
-PY
-cp -r scenarios/policies "$work/policies"
+copy_world "$work/world.toml" 'source|dest' 'many/{n}' 64 "$N"
 port=$(free_port)
 "$FERRY_BIN" serve --world "$work/world.toml" --listen "127.0.0.1:$port" > "$work/serve.log" 2>&1 &
 server=$!
 wait_port "$port" 120
-cat > "$work/credentials" <<CRED
-[a]
-aws_access_key_id = AKIACOPYACOPIER00001
-aws_secret_access_key = copySecretOfAccountACopier00000000000001
-[b]
-aws_access_key_id = AKIACOPYBCOPIER00001
-aws_secret_access_key = copySecretOfAccountBCopier00000000000001
-CRED
-printf '[profile a]\nregion = us-east-1\n[profile b]\nregion = us-east-1\n' > "$work/config"
+copier_profiles "$work"
 echo "== ferry sync of $N unchanged keys" >&2
 AWS_CONFIG_FILE=$work/config AWS_SHARED_CREDENTIALS_FILE=$work/credentials \
 /usr/bin/time -v "$FERRY_BIN" sync s3://ferry-source/many/ s3://ferry-dest/many/ \

@@ -147,18 +147,7 @@ fn s3_endpoint_url(sdk: &aws_config::SdkConfig) -> Option<String> {
         .or_else(|| sdk.endpoint_url().map(str::to_owned))
 }
 
-/// Percent-encodes a key for a request path or `x-amz-copy-source`, keeping `/`: S3's
-/// documented `UriEncode` (every byte but unreserved characters), which is also what the path
-/// is signed with.
-pub fn encode_key(key: &str) -> String {
-    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~')
-        .remove(b'/');
-    percent_encoding::utf8_percent_encode(key, SET).to_string()
-}
+pub use crate::types::encode_key;
 
 impl Direct {
     /// The lean transport for a side whose S3 client was built from `sdk` (`path_style` as set

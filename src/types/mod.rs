@@ -1,4 +1,5 @@
-//! Identifier newtypes shared by every layer: account IDs and ARNs.
+//! Identifier newtypes shared by every layer: account IDs and ARNs; and how an object key is
+//! written in a URL.
 //!
 //! Each type validates on construction (`FromStr`), so code holding one never re-checks it.
 //! Secrets (secret keys, session tokens) get their own redacting types when the emulator and
@@ -181,6 +182,19 @@ impl fmt::Display for Arn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
     }
+}
+
+/// An object key percent-encoded as S3's `UriEncode` writes a path (every byte but unreserved
+/// characters, `/` kept): request paths, `x-amz-copy-source`, keys of `encoding-type=url`
+/// listings.
+pub fn encode_key(key: &str) -> String {
+    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~')
+        .remove(b'/');
+    percent_encoding::utf8_percent_encode(key, SET).to_string()
 }
 
 #[cfg(test)]

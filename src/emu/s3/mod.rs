@@ -646,16 +646,6 @@ fn ts(t: SystemTime) -> Timestamp {
     Timestamp::from(t)
 }
 
-fn url_encode_key(k: &str) -> String {
-    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~')
-        .remove(b'/');
-    percent_encoding::utf8_percent_encode(k, SET).to_string()
-}
-
 /// One page of a listing in S3's byte order.
 struct Page {
     contents: Vec<(String, Arc<st::Object>)>,
@@ -721,7 +711,7 @@ fn list_page(
 fn object_dto(key: &str, o: &st::Object, owner: bool, encode: bool) -> Object {
     Object {
         key: Some(if encode {
-            url_encode_key(key)
+            crate::types::encode_key(key)
         } else {
             key.to_owned()
         }),
@@ -1603,7 +1593,7 @@ impl S3 for EmuS3 {
         let key_count = (page.contents.len() + page.prefixes.len()) as i32;
         let enc = |s: &str| {
             if encode {
-                url_encode_key(s)
+                crate::types::encode_key(s)
             } else {
                 s.to_owned()
             }
@@ -1675,7 +1665,7 @@ impl S3 for EmuS3 {
         );
         let enc = |s: &str| {
             if encode {
-                url_encode_key(s)
+                crate::types::encode_key(s)
             } else {
                 s.to_owned()
             }
