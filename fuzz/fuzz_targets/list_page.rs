@@ -26,7 +26,10 @@ fn render(page: &ListPage) -> Option<String> {
             ferry::types::encode_key(&e.key)
         ));
         if let Some(etag) = &e.etag {
-            x.push_str(&format!("<ETag>&quot;{}&quot;</ETag>", escape(etag.as_str())));
+            x.push_str(&format!(
+                "<ETag>&quot;{}&quot;</ETag>",
+                escape(etag.as_str())
+            ));
         }
         if let Some(alg) = &e.checksum_alg {
             x.push_str(&format!(
@@ -58,8 +61,7 @@ fuzz_target!(|data: &[u8]| {
     // trailing quotes leave an ETag) are not expected to round-trip.
     let writable = |s: &str| !s.contains('\r') && !s.starts_with('"') && !s.ends_with('"');
     if !page.entries.iter().all(|e| {
-        e.etag.as_deref().is_none_or(writable)
-            && e.checksum_alg.as_deref().is_none_or(writable)
+        e.etag.as_deref().is_none_or(writable) && e.checksum_alg.as_deref().is_none_or(writable)
     }) || !page.next_token.as_deref().is_none_or(writable)
     {
         return;
