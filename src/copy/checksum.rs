@@ -22,6 +22,15 @@ impl Algorithm {
         }
     }
 
+    /// The header that carries a checksum of this algorithm (requests and answers).
+    pub fn header(self) -> &'static str {
+        match self {
+            Algorithm::Crc32 => "x-amz-checksum-crc32",
+            Algorithm::Crc32c => "x-amz-checksum-crc32c",
+            Algorithm::Crc64Nvme => "x-amz-checksum-crc64nvme",
+        }
+    }
+
     pub fn from_name(s: &str) -> Option<Algorithm> {
         match s.to_ascii_uppercase().as_str() {
             "CRC32" => Some(Algorithm::Crc32),

@@ -426,15 +426,7 @@ impl Direct {
     }
 }
 
-/// Percent-encodes a query value (everything but unreserved characters, `/` included).
-fn encode_query(v: &str) -> String {
-    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~');
-    percent_encoding::utf8_percent_encode(v, SET).to_string()
-}
+use crate::types::uri_encode as encode_query;
 
 /// Decodes a key S3 sent with `encoding-type=url` (`+` is a space; a `+` in a key comes as
 /// `%2B`), as the AWS CLI and SDKs decode it.

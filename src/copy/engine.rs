@@ -1558,9 +1558,9 @@ impl Job {
         let kind = text("x-amz-checksum-type").map(ChecksumType::from);
         let source_sum = full_object_checksum(
             kind.as_ref(),
-            text("x-amz-checksum-crc32"),
-            text("x-amz-checksum-crc32c"),
-            text("x-amz-checksum-crc64nvme"),
+            text(Algorithm::Crc32.header()),
+            text(Algorithm::Crc32c.header()),
+            text(Algorithm::Crc64Nvme.header()),
         );
         // The SDK checks a GET's body against a SHA-1 or SHA-256 checksum too; here only the
         // CRCs travel to the destination, so such a source goes through the SDK.
@@ -1610,11 +1610,7 @@ impl Job {
         if let Some(k) = &self.opts.sse_kms_key_id {
             put.insert("x-amz-server-side-encryption-aws-kms-key-id", value(k)?);
         }
-        let sum_header = match alg {
-            Algorithm::Crc32 => "x-amz-checksum-crc32",
-            Algorithm::Crc32c => "x-amz-checksum-crc32c",
-            Algorithm::Crc64Nvme => "x-amz-checksum-crc64nvme",
-        };
+        let sum_header = alg.header();
         put.insert(sum_header, value(&sum)?);
         if tagged {
             let tagging = self

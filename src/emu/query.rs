@@ -218,14 +218,7 @@ pub fn iso8601(t: std::time::SystemTime) -> String {
 }
 
 /// URL-encodes a policy document as IAM returns it (`GetRolePolicy`, `GetRole`'s trust policy).
-pub fn url_encode(s: &str) -> String {
-    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~');
-    percent_encoding::utf8_percent_encode(s, SET).to_string()
-}
+pub use crate::types::uri_encode as url_encode;
 
 #[cfg(test)]
 mod tests {

@@ -184,17 +184,24 @@ impl fmt::Display for Arn {
     }
 }
 
-/// An object key percent-encoded as S3's `UriEncode` writes a path (every byte but unreserved
-/// characters, `/` kept): request paths, `x-amz-copy-source`, keys of `encoding-type=url`
-/// listings.
+/// AWS's `UriEncode`: every byte but the unreserved characters `A-Z a-z 0-9 - _ . ~`.
+const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// A value percent-encoded by AWS's `UriEncode` (`/` encoded too): query values, and the
+/// URL-encoded policy documents IAM returns.
+pub fn uri_encode(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, UNRESERVED).to_string()
+}
+
+/// An object key percent-encoded as S3's `UriEncode` writes a path (`/` kept): request paths,
+/// `x-amz-copy-source`, keys of `encoding-type=url` listings.
 pub fn encode_key(key: &str) -> String {
-    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~')
-        .remove(b'/');
-    percent_encoding::utf8_percent_encode(key, SET).to_string()
+    const PATH: &percent_encoding::AsciiSet = &UNRESERVED.remove(b'/');
+    percent_encoding::utf8_percent_encode(key, PATH).to_string()
 }
 
 #[cfg(test)]
