@@ -89,15 +89,37 @@ struct Target {
 }
 
 impl Target {
-    /// Stands for "the bucket itself" where a key is expected (no key is empty in S3).
-    const BUCKET: &'static str = "";
-
     /// The bucket's own URL with `query`: `https://b.host/?q` (virtual-hosted) or
     /// `http://host/b/?q` (path-style), as the SDK sends them (the operation's path `/`
     /// joined to the endpoint's).
     fn bucket_uri(&self, query: &str) -> String {
         format!("{}/?{query}", self.base)
     }
+
+    /// The URL of `at` in this bucket.
+    fn uri(&self, at: &At) -> String {
+        match at {
+            At::Object(key) => format!("{}/{}", self.base, encode_key(key)),
+            At::Bucket { query } => self.bucket_uri(query),
+        }
+    }
+}
+
+/// What a request addresses in its bucket.
+enum At<'a> {
+    Object(&'a str),
+    Bucket { query: String },
+}
+
+/// One request of the lean path.
+struct Call<'a> {
+    method: Method,
+    bucket: &'a str,
+    at: At<'a>,
+    headers: HeaderMap,
+    body: Bytes,
+    /// The largest answer body read (by its Content-Length, checked before the body).
+    limit: u64,
 }
 
 /// A ListObjectsV2 page: entries keyed by their full keys, in the order listed.
@@ -264,15 +286,17 @@ impl Direct {
         headers: HeaderMap,
         limit: u64,
     ) -> Result<Answer, Miss> {
-        self.send(
-            credentials,
-            Method::GET,
-            (bucket, key),
+        let at = At::Object(key);
+        let body = Bytes::new();
+        let call = Call {
+            method: Method::GET,
+            bucket,
+            at,
             headers,
-            Bytes::new(),
+            body,
             limit,
-        )
-        .await
+        };
+        self.send(credentials, call).await
     }
 
     /// PUTs `body` as `bucket`/`key` with `headers`.
@@ -284,8 +308,16 @@ impl Direct {
         headers: HeaderMap,
         body: Bytes,
     ) -> Result<Answer, Miss> {
-        self.send(credentials, Method::PUT, (bucket, key), headers, body, 0)
-            .await
+        let at = At::Object(key);
+        let call = Call {
+            method: Method::PUT,
+            bucket,
+            at,
+            headers,
+            body,
+            limit: 0,
+        };
+        self.send(credentials, call).await
     }
 
     /// One ListObjectsV2 page of `bucket` under `prefix`, keys URL-encoded on the wire.
@@ -310,76 +342,55 @@ impl Direct {
             query.push_str("&continuation-token=");
             query.push_str(&encode_query(t));
         }
-        let answer = self
-            .send(
-                credentials,
-                Method::GET,
-                (bucket, Target::BUCKET),
-                HeaderMap::new(),
-                Bytes::from(query),
-                LIST_LIMIT,
-            )
-            .await?;
+        let call = Call {
+            method: Method::GET,
+            bucket,
+            at: At::Bucket { query },
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            limit: LIST_LIMIT,
+        };
+        let answer = self.send(credentials, call).await?;
         if answer.status != 200 {
             return Err(Miss(format!("ListObjectsV2: HTTP {}", answer.status)));
         }
         parse_list(&answer.body)
     }
 
-    /// Sends one signed request for `bucket`/`key` and reads the answer whole, or misses. The
-    /// answer's body may be at most `limit` bytes (by its Content-Length, read before the body).
-    async fn send(
-        &self,
-        credentials: &Credentials,
-        method: Method,
-        (bucket, key): (&str, &str),
-        headers: HeaderMap,
-        body: Bytes,
-        limit: u64,
-    ) -> Result<Answer, Miss> {
-        // Headers, body and all: 30 s plus a second per 64 KiB moved. A stalled answer or a
-        // slow link hands the object to the SDK path, which has stalled-stream protection.
-        let bytes = (body.len() as u64).max(limit.min(4 * 1024 * 1024));
+    /// Sends one signed request and reads the answer whole, or misses. Headers, body and all
+    /// within 30 s plus a second per 64 KiB moved: a stalled answer or a slow link hands the
+    /// object to the SDK path, which has stalled-stream protection.
+    async fn send(&self, credentials: &Credentials, call: Call<'_>) -> Result<Answer, Miss> {
+        let bytes = (call.body.len() as u64).max(call.limit.min(4 * 1024 * 1024));
         let deadline = Duration::from_secs(30 + bytes / 65_536);
-        tokio::time::timeout(
-            deadline,
-            self.exchange(credentials, method, (bucket, key), headers, body, limit),
-        )
-        .await
-        .map_err(|_| Miss(format!("no answer within {deadline:?}")))?
+        tokio::time::timeout(deadline, self.exchange(credentials, call))
+            .await
+            .map_err(|_| Miss(format!("no answer within {deadline:?}")))?
     }
 
-    async fn exchange(
-        &self,
-        credentials: &Credentials,
-        method: Method,
-        (bucket, key): (&str, &str),
-        headers: HeaderMap,
-        body: Bytes,
-        limit: u64,
-    ) -> Result<Answer, Miss> {
+    async fn exchange(&self, credentials: &Credentials, call: Call<'_>) -> Result<Answer, Miss> {
+        let Call {
+            method,
+            bucket,
+            at,
+            headers,
+            body,
+            limit,
+        } = call;
         let target = self
             .target(bucket)
             .await
             .ok_or_else(|| Miss("the endpoint rules give this bucket a special endpoint".into()))?;
-        // A bucket-level request (the listing) carries its query where an object's key goes.
-        let (uri, body) = if key == Target::BUCKET {
-            let query = String::from_utf8_lossy(&body).into_owned();
-            (target.bucket_uri(&query), Bytes::new())
-        } else {
-            (format!("{}/{}", target.base, encode_key(key)), body)
-        };
-        let method_has_body = method == Method::PUT;
+        let put_length = (method == Method::PUT).then(|| HeaderValue::from(body.len()));
         let mut req = http::Request::builder()
             .method(method)
-            .uri(&uri)
-            .body(SdkBody::from(body.clone()))
+            .uri(target.uri(&at))
+            .body(SdkBody::from(body))
             .map_err(|e| Miss(format!("building the request: {e}")))?;
         *req.headers_mut() = headers;
-        if method_has_body {
+        if let Some(n) = put_length {
             // S3 requires the length of every PUT (411 Length Required), empty ones too.
-            req.headers_mut()
-                .insert(http::header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+            req.headers_mut().insert(http::header::CONTENT_LENGTH, n);
         }
         sign_request(&mut req, credentials, &target.region)?;
         let req = HttpRequest::try_from(req).map_err(|e| Miss(format!("the request: {e}")))?;
