@@ -31,6 +31,7 @@
 //! versioned bucket, one more noncurrent version). `--sdk-only` turns this path off.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -53,6 +54,34 @@ use http_body_util::BodyExt;
 use quick_xml::events::Event;
 
 use super::plan::Entry;
+
+/// How often the lean path served and how often it missed, for the report and to stop
+/// trying an endpoint that only ever misses (a region redirect, a store that wants something
+/// else): after `tries` misses without one success, [`Tally::open`] says no.
+#[derive(Debug, Default)]
+pub struct Tally {
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl Tally {
+    pub fn add(&self, hit: bool) {
+        let n = if hit { &self.hits } else { &self.misses };
+        n.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn open(&self, tries: u64) -> bool {
+        self.hits() > 0 || self.misses() < tries
+    }
+
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
+    }
+
+    pub fn misses(&self) -> u64 {
+        self.misses.load(Ordering::Relaxed)
+    }
+}
 
 /// Why the lean path gave an object back to the SDK client (for the report's counts and the
 /// debug log; the SDK path then reports the real error, if there is one).

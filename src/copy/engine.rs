@@ -452,9 +452,9 @@ struct Job {
     retries: AtomicU64,
     verified: [AtomicU64; 3],
     /// Objects the lean path copied, and objects it gave back to the SDK path.
-    lean: [AtomicU64; 2],
+    lean_objects: direct::Tally,
     /// Listing pages read on the lean path, and pages it gave to the SDK.
-    lean_pages: Arc<listing::LeanPages>,
+    lean_pages: Arc<direct::Tally>,
     /// The identities' ARNs, for messages.
     src_arn: Option<String>,
     dst_arn: Option<String>,
@@ -698,7 +698,7 @@ pub async fn run(
         source_listing_failed: AtomicBool::new(false),
         retries: AtomicU64::new(0),
         verified: Default::default(),
-        lean: Default::default(),
+        lean_objects: Default::default(),
         lean_pages: Default::default(),
         src_arn: src_id.as_ref().map(|i| i.arn.clone()),
         dst_arn: dst_id.as_ref().map(|i| i.arn.clone()),
@@ -743,10 +743,10 @@ pub async fn run(
         credential_refreshes,
         final_concurrency: limiter.limit(),
         list_ranges,
-        lean_path_objects: job.lean[0].load(Ordering::Relaxed),
-        lean_path_misses: job.lean[1].load(Ordering::Relaxed),
-        lean_list_pages: job.lean_pages.read.load(Ordering::Relaxed),
-        lean_list_misses: job.lean_pages.missed.load(Ordering::Relaxed),
+        lean_path_objects: job.lean_objects.hits(),
+        lean_path_misses: job.lean_objects.misses(),
+        lean_list_pages: job.lean_pages.hits(),
+        lean_list_misses: job.lean_pages.misses(),
     })
 }
 
@@ -1497,9 +1497,7 @@ impl Job {
         if self.opts.sdk_only || entry.size > SMALL_BODY as u64 {
             return None;
         }
-        // An endpoint that answers the lean path with errors only (a region redirect, a
-        // store that wants something else) is left to the SDK client after 32 tries.
-        if self.lean[1].load(Ordering::Relaxed) >= 32 && self.lean[0].load(Ordering::Relaxed) == 0 {
+        if !self.lean_objects.open(32) {
             return None;
         }
         let (Some(src), Some(dst)) = (&s3.src.direct, &s3.dst.direct) else {
@@ -1508,12 +1506,12 @@ impl Job {
         let done = self.lean_copy(s3, src, dst, key, dkey).await;
         match done {
             Ok(v) => {
-                self.lean[0].fetch_add(1, Ordering::Relaxed);
+                self.lean_objects.add(true);
                 self.limiter.success();
                 Some(v)
             }
             Err(direct::Miss(why)) => {
-                self.lean[1].fetch_add(1, Ordering::Relaxed);
+                self.lean_objects.add(false);
                 tracing::debug!(key, why, "lean path: given to the SDK client");
                 None
             }

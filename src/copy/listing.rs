@@ -10,7 +10,11 @@ use aws_sdk_s3::operation::list_objects_v2::{ListObjectsV2Error, ListObjectsV2Ou
 use tokio::sync::mpsc;
 
 use super::clients::Side;
-use super::direct::ListPage;
+use super::direct::{ListPage, Tally};
+
+/// Listing pages the lean path may miss in a job, without one success, before the job's
+/// listings leave it.
+const LEAN_PAGE_TRIES: u64 = 8;
 use super::engine::{describe, with_retries};
 use super::filter::Filter;
 use super::plan::Entry;
@@ -81,20 +85,6 @@ pub async fn page(
     .await
 }
 
-/// Listing pages read on the lean path, and pages it gave to the SDK client (for the report).
-#[derive(Debug, Default)]
-pub struct LeanPages {
-    pub read: std::sync::atomic::AtomicU64,
-    pub missed: std::sync::atomic::AtomicU64,
-}
-
-impl LeanPages {
-    fn add(&self, read: bool) {
-        let n = if read { &self.read } else { &self.missed };
-        n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
 /// One page on the lean path ([`super::direct`]), or None to list it with the SDK.
 async fn lean_page(
     side: &Side,
@@ -131,8 +121,9 @@ pub fn from_sdk(out: &ListObjectsV2Output) -> ListPage {
 }
 
 /// Lists `s3://bucket/prefix` (the keys of `range` only) page by page into a channel. A page
-/// is read on the lean path when `lean` (see [`super::direct`]; three misses without a
-/// success turn it off for this listing), else, and after a miss, by the SDK client, retried
+/// is read on the lean path when `lean` (see [`super::direct`]; the job's tally of lean
+/// pages, shared by its listings, turns it off after [`LEAN_PAGE_TRIES`] misses without a
+/// success), else, and after a miss, by the SDK client, retried
 /// as any other request ([`with_retries`]: fresh credentials after `ExpiredToken`, back-off
 /// on SlowDown and transient errors); a page that still fails ends the listing with an
 /// `Err` item.
@@ -143,7 +134,7 @@ pub fn spawn_s3(
     map: KeyMap,
     filter: Arc<Filter>,
     range: Range,
-    lean: Option<Arc<LeanPages>>,
+    lean: Option<Arc<Tally>>,
 ) -> mpsc::Receiver<Page> {
     let (tx, rx) = mpsc::channel(CHANNEL);
     tokio::spawn(async move {
@@ -160,9 +151,8 @@ pub fn spawn_s3(
         // the SDK resumes after it rather than hand one kind of request the other's token.
         let mut last: Option<String> = None;
         let mut token: Option<(String, bool)> = None;
-        let (mut hits, mut misses) = (0u64, 0u64);
         loop {
-            let try_lean = lean.is_some() && (hits > 0 || misses < 3);
+            let try_lean = lean.as_ref().is_some_and(|t| t.open(LEAN_PAGE_TRIES));
             let resume = |for_lean: bool| match &token {
                 Some((t, made_lean)) if *made_lean == for_lean => {
                     (start_after.clone(), Some(t.clone()))
@@ -173,13 +163,8 @@ pub fn spawn_s3(
             let listed = if try_lean {
                 let (after, tk) = resume(true);
                 let got = lean_page(&side, &bucket, &prefix, after.as_deref(), tk.as_deref()).await;
-                if got.is_some() {
-                    hits += 1;
-                } else {
-                    misses += 1;
-                }
-                if let Some(count) = &lean {
-                    count.add(got.is_some());
+                if let Some(tally) = &lean {
+                    tally.add(got.is_some());
                 }
                 got
             } else {
