@@ -30,6 +30,25 @@ pub fn profiles(tag: &str) -> PathBuf {
     dir
 }
 
+/// `ferry copy` arguments from `src` to `dst` with A's `source-reader` and B's
+/// `dest-writer`, which cannot read the source (so data streams), then `extra`.
+fn streamed<'a>(src: &'a str, dst: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        src,
+        dst,
+        "--source-profile",
+        "a",
+        "--source-role",
+        "arn:aws:iam::111111111111:role/source-reader",
+        "--dest-profile",
+        "b",
+        "--dest-role",
+        "arn:aws:iam::222222222222:role/dest-writer",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 fn ferry_copy(dir: &Path, endpoint: &str, args: &[&str]) -> std::process::Output {
     ferry(dir, endpoint, "copy", args)
 }
@@ -280,19 +299,11 @@ async fn streams_objects_without_a_source_checksum_with_one_computed_for_the_des
         ferry_copy(
             &dir,
             &ep,
-            &[
+            &streamed(
                 "s3://ferry-source/plain/",
                 "s3://ferry-dest/plain/",
-                "--source-profile",
-                "a",
-                "--source-role",
-                "arn:aws:iam::111111111111:role/source-reader",
-                "--dest-profile",
-                "b",
-                "--dest-role",
-                "arn:aws:iam::222222222222:role/dest-writer",
-                "--json",
-            ],
+                &["--json"],
+            ),
         )
     })
     .await
@@ -407,19 +418,7 @@ async fn small_streamed_objects_take_the_lean_path_and_come_out_as_the_sdk_path_
     let run = |dest: &'static str, extra: &'static [&'static str]| {
         let (dir, ep) = (dir.clone(), ep.clone());
         tokio::task::spawn_blocking(move || {
-            let mut args = vec![
-                "s3://ferry-source/lean/",
-                dest,
-                "--source-profile",
-                "a",
-                "--source-role",
-                "arn:aws:iam::111111111111:role/source-reader",
-                "--dest-profile",
-                "b",
-                "--dest-role",
-                "arn:aws:iam::222222222222:role/dest-writer",
-                "--json",
-            ];
+            let mut args = streamed("s3://ferry-source/lean/", dest, &["--json"]);
             args.extend_from_slice(extra);
             ferry_copy(&dir, &ep, &args)
         })
@@ -644,20 +643,11 @@ async fn a_destination_policy_requiring_bucket_owner_full_control_rejects_acl_no
         ferry_copy(
             &dir,
             &ep,
-            &[
+            &streamed(
                 "s3://ferry-source/data/a.txt",
                 "s3://ferry-dest/",
-                "--source-profile",
-                "a",
-                "--source-role",
-                "arn:aws:iam::111111111111:role/source-reader",
-                "--dest-profile",
-                "b",
-                "--dest-role",
-                "arn:aws:iam::222222222222:role/dest-writer",
-                "--acl",
-                "none",
-            ],
+                &["--acl", "none"],
+            ),
         )
     })
     .await
